@@ -220,7 +220,7 @@ enum iqei vtd_desc_check(const struct vtd_desc *d, bool wide, uint64_t cap,
 		return IQEI_TYPE;
 	}
 	if (!wide && desc_type_wide_only(type))
-		return IQEI_WIDTH;
+		return IQEI_TYPE;
 	for (int i = 0; i < nqw; i++)
 		if (d->qw[i] & vtd_desc_rsvd(type, i, ecap))
 			return IQEI_RSVD;

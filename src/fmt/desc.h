@@ -102,17 +102,17 @@ enum { PC_G_DOMAIN = 0, PC_G_PASID = 1, PC_G_GLOBAL = 3 };
 
 /*
  * Invalidation queue error information, IQERCD.IQEI (10.4.33): why the
- * descriptor at IQH was refused.
+ * queue stopped with IQH on the offending descriptor.
  */
 enum iqei {
-	IQEI_NONE		= 0,	/* no information */
-	IQEI_TAIL		= 1,	/* IQT invalid (beyond the queue, or bit 4 with DW=1) */
-	IQEI_FETCH		= 2,	/* descriptor fetch hit an address error */
-	IQEI_TYPE		= 3,	/* invalid or unsupported descriptor type */
-	IQEI_RSVD		= 4,	/* reserved field set, or invalid field value */
-	IQEI_WIDTH		= 5,	/* 256-bit type in a 128-bit queue */
-	IQEI_QT_ON_ENABLE	= 6,	/* IQT non-zero when QI was enabled */
-	IQEI_INV_WAIT		= 7,	/* wait descriptor: status address error */
+	IQEI_NONE	= 0,	/* no information */
+	IQEI_TAIL	= 1,	/* IQT beyond the end of the queue */
+	IQEI_FETCH	= 2,	/* descriptor fetch hit an address error */
+	IQEI_TYPE	= 3,	/* unknown or unsupported type, or 256-bit type in a 128-bit queue */
+	IQEI_RSVD	= 4,	/* reserved field set, or reserved field value */
+	IQEI_WIDTH	= 5,	/* IQA.DW=1 on a unit without scalable mode */
+	IQEI_TAIL_ALIGN	= 6,	/* IQT bit 4 set with IQA.DW=1 */
+	IQEI_TTM	= 7,	/* RTADDR.TTM reserved while the queue runs */
 };
 
 /*

@@ -192,14 +192,23 @@ enum reg_inv_gran {
  */
 #define FRCD_LO_FI		GENMASK_ULL(63, 12)	/* faulting page address */
 #define FRCD_HI_SID		GENMASK_ULL(15, 0)	/* bits 79:64 source id */
+#define FRCD_HI_T2		BIT_ULL(28)		/* bit 92 type bit 2 */
 #define FRCD_HI_PRIV		BIT_ULL(29)		/* bit 93 privilege requested */
 #define FRCD_HI_EXE		BIT_ULL(30)		/* bit 94 execute requested */
 #define FRCD_HI_PP		BIT_ULL(31)		/* bit 95 PASID present */
 #define FRCD_HI_FR		GENMASK_ULL(39, 32)	/* bits 103:96 fault reason */
 #define FRCD_HI_PV		GENMASK_ULL(59, 40)	/* bits 123:104 PASID value */
 #define FRCD_HI_AT		GENMASK_ULL(61, 60)	/* bits 125:124 address type */
-#define FRCD_HI_T		BIT_ULL(62)		/* bit 126: 0 write, 1 read */
+#define FRCD_HI_T1		BIT_ULL(62)		/* bit 126 type bit 1 */
 #define FRCD_HI_F		BIT_ULL(63)		/* bit 127 fault, RW1C */
+
+/* Request type in FRCD (T2, T1): write, read, translation request, atomic */
+enum frcd_type {
+	FRCD_TYPE_WRITE		= 0,
+	FRCD_TYPE_READ		= 1,
+	FRCD_TYPE_TRANSLATE	= 2,
+	FRCD_TYPE_ATOMIC	= 3,
+};
 
 /* Domains a unit supports: 2^(4 + 2*ND) (10.4.2, ND). */
 static inline unsigned long cap_ndoms(uint64_t cap)
