@@ -199,7 +199,6 @@ enum iqei vtd_desc_check(const struct vtd_desc *d, bool wide, uint64_t cap,
 	unsigned type = desc_type(d);
 	int nqw = wide ? 4 : 2;
 
-	(void)cap;
 	switch (type) {
 	case DESC_CC: case DESC_IOTLB: case DESC_IEC: case DESC_WAIT:
 		break;
@@ -226,6 +225,9 @@ enum iqei vtd_desc_check(const struct vtd_desc *d, bool wide, uint64_t cap,
 			return IQEI_RSVD;
 	vtd_desc_decode(d, &f);
 	if (!gran_valid(&f))
+		return IQEI_RSVD;
+	/* An IOTLB PSI may not ask for more than 2^MAMV pages (10.4.2 MAMV). */
+	if (type == DESC_IOTLB && f.g == IOTLB_G_PSI && f.am > FIELD_GET(CAP_MAMV, cap))
 		return IQEI_RSVD;
 	return IQEI_NONE;
 }

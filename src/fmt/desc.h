@@ -161,7 +161,8 @@ uint64_t vtd_desc_rsvd(unsigned type, int qw, uint64_t ecap);
 
 /*
  * Check a fetched descriptor as hardware does: a valid type for this
- * unit, the queue width, reserved bits, granularity values. Returns
+ * unit, the queue width, reserved bits, granularity values, and an IOTLB
+ * page-selective mask no larger than CAP.MAMV. Returns
  * IQEI_NONE when the descriptor may be processed.
  */
 enum iqei vtd_desc_check(const struct vtd_desc *d, bool wide, uint64_t cap,

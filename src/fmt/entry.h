@@ -58,6 +58,12 @@ static inline unsigned levels_to_aw(int levels)
 	return (unsigned)(levels - 2);
 }
 
+/* CAP.SAGAW bit for a depth: the same number as the AW encoding (10.4.2). */
+static inline unsigned levels_to_aw_bit(int levels)
+{
+	return levels_to_aw(levels);
+}
+
 /* Scalable-mode context entry (9.4): qw0 */
 #define SMCTX_P			BIT_ULL(0)
 #define SMCTX_FPD		BIT_ULL(1)

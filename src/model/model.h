@@ -95,6 +95,9 @@ struct vtdm_hooks {
 	void *ctx;
 };
 
+/* x->fault for a DMA whose output address is not RAM (no VT-d fault). */
+#define VTDM_MASTER_ABORT	0x100
+
 /* Result of a DMA or translation request. */
 struct vtdm_xlate {
 	int fault;		/* 0, or the fault reason (fault.h) */
@@ -122,6 +125,9 @@ int vtdm_dev_cfg_set(struct vtdm_dev_cfg *cfg, const char *key, const char *val,
 		     char *err, size_t errlen);
 int vtdm_machine_cfg_set(struct vtdm_machine_cfg *cfg, const char *key, const char *val,
 			 char *err, size_t errlen);
+
+/* Check a unit's keys against each other (dt needs qi, …); -EINVAL with @err. */
+int vtdm_unit_cfg_check(const struct vtdm_unit_cfg *cfg, char *err, size_t errlen);
 
 struct vtdm *vtdm_create(const struct vtdm_machine_cfg *cfg);
 void vtdm_destroy(struct vtdm *m);
@@ -175,7 +181,9 @@ int vtdm_stat(struct vtdm *m, const char *name, uint64_t *val);
 void vtdm_stats_foreach(struct vtdm *m,
 			void (*fn)(void *ctx, const char *name, uint64_t val), void *ctx);
 
-/* Parse "bb:dd.f" or a number into a requester id. */
+/* Parse "bb:dd.f", "0000:bb:dd.f" or a number into a requester id. */
 int vtdm_parse_sid(const char *s, uint16_t *sid);
+/* Parse decimal or 0x hex; with @sized, a K/M/G suffix multiplies by 2^10/20/30. */
+int vtdm_parse_u64(const char *s, uint64_t *out, bool sized);
 
 #endif
