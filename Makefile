@@ -34,7 +34,7 @@ LIB     := $(BUILD)/libvtd.a
 VTDKIT  := $(BUILD)/vtdkit
 VTDTEST := $(BUILD)/vtdtest
 
-.PHONY: all test run clean
+.PHONY: all test run valgrind clean
 all: $(LIB) $(VTDKIT)
 	@ln -sfn $(notdir $(BUILD)) build/current
 
@@ -61,6 +61,12 @@ test: $(VTDTEST) $(VTDKIT)
 
 run: $(VTDKIT)
 	$(VTDKIT) demo
+
+# Every unit test in-process under memcheck (no fork), and the demo.
+VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
+valgrind: $(VTDTEST) $(VTDKIT)
+	$(VALGRIND) $(VTDKIT) demo >/dev/null
+	@tests/run.sh "$(VALGRIND) $(VTDTEST) -n"
 
 clean:
 	rm -rf build
