@@ -177,11 +177,14 @@ int vtd_desc_format(char *buf, size_t len, const struct vtd_desc *d);
 /*
  * Device-TLB range encoding (6.5.2.5): S=0 is one 4K page; with S=1 the
  * lowest 0 bit of ADDR[63:12] at bit 12+k says the range is 2^(k+1)
- * pages. Encode 2^@order pages at @addr (aligned to the size).
+ * pages. Encode 2^@order pages at @addr (aligned to the size); an order
+ * of 51 or more asks for the whole space (ADDR[62:12] all ones).
  */
 static inline void devtlb_range_encode(uint64_t addr, unsigned order,
 				       uint64_t *field, bool *s)
 {
+	if (order >= 51)
+		order = 52;
 	if (order == 0) {
 		*field = addr & DEVTLB_ADDR;
 		*s = false;

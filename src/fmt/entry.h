@@ -89,6 +89,7 @@ static inline unsigned levels_to_aw_bit(int levels)
 #define PTE0_P			BIT_ULL(0)
 #define PTE0_FPD		BIT_ULL(1)
 #define PTE0_AW			GENMASK_ULL(4, 2)	/* second-stage AW */
+#define PTE0_SSEE		BIT_ULL(5)		/* second-stage execute enable */
 #define PTE0_PGTT		GENMASK_ULL(8, 6)	/* translation type */
 #define PTE0_SSADE		BIT_ULL(9)		/* second-stage A/D enable */
 #define PTE0_SSPTPTR		GENMASK_ULL(63, 12)

@@ -145,7 +145,7 @@ enum rtaddr_ttm {
 #define FSTS_ITE		BIT_ULL(6)		/* invalidation time-out error, RW1C */
 #define FSTS_FRI		GENMASK_ULL(15, 8)	/* fault record index, RO */
 
-/* FECTL_REG (10.4.10) and IECTL_REG (10.4.25) share the layout */
+/* FECTL_REG (10.4.10) and IECTL_REG (10.4.26) share the layout */
 #define ECTL_IP			BIT_ULL(30)		/* interrupt pending, RO */
 #define ECTL_IM			BIT_ULL(31)		/* interrupt mask */
 
@@ -157,7 +157,7 @@ enum rtaddr_ttm {
 #define IQA_DW			BIT_ULL(11)		/* 256-bit descriptors */
 #define IQA_IQA			GENMASK_ULL(63, 12)	/* queue base (4K page) */
 
-/* ICS_REG (10.4.24) */
+/* ICS_REG (10.4.25) */
 #define ICS_IWC			BIT_ULL(0)		/* invalidation wait complete, RW1C */
 
 /* IQERCD_REG (10.4.33) */
