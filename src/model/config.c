@@ -4,6 +4,7 @@
  * documentation's list (docs/hw-console.md); later layers (the scenario
  * language) reuse the same key names.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,12 +70,19 @@ static int parse_num(const char *s, uint64_t *out, bool sized)
 {
 	char *end;
 	unsigned long long v;
+	bool hex;
+	const char *digits;
 
-	if (!s || !*s || *s == '-' || *s == '+')
+	if (!s)
 		return -EINVAL;
+	/* 0x… is hex, anything else decimal: "010" is ten, not eight. */
+	hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	digits = hex ? s + 2 : s;
+	if (!isxdigit((unsigned char)*digits))
+		return -EINVAL;		/* no sign, no blank, no empty number */
 	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
+	v = strtoull(digits, &end, hex ? 16 : 10);
+	if (errno || end == digits)
 		return -EINVAL;
 	if (sized && *end) {
 		unsigned shift = 0;

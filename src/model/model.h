@@ -158,6 +158,8 @@ int vtdm_clflush(struct vtdm *m, uint64_t addr);
 
 /*
  * Device accesses. @pasid is VTD_NO_PASID for a request without PASID.
+ * A SID added with vtdm_add_device is routed to its unit; any other SID
+ * is a plain device (no ATS) behind the first unit.
  * DMA of @len bytes may cross pages; each page is translated. Return 0
  * when every byte moved, 1 on a fault (details in @x), -EINVAL for an
  * unknown unit or length 0.

@@ -13,29 +13,33 @@
 
 struct reg_decl {
 	unsigned off, size;
-	uint64_t wmask, w1cmask, womask;
+	uint64_t reset, wmask, w1cmask, womask;
 };
 
-/* Register window layout, 10.4. CAP/ECAP/VER/GSTS/IQH/IQER are read-only. */
+/*
+ * Register window layout, 10.4: offset, size, reset value, masks.
+ * CAP/ECAP/VER/GSTS/IQH/IQER are read-only. FECTL and IECTL reset with
+ * the interrupt masked (IM=1).
+ */
 static const struct reg_decl reg_decls[] = {
-	{ DMAR_GCMD_REG, 4, GENMASK_ULL(31, 23), 0, GENMASK_ULL(31, 0) },
-	{ DMAR_RTADDR_REG, 8, RTADDR_RTA | RTADDR_TTM, 0, 0 },
-	{ DMAR_CCMD_REG, 8, CCMD_ICC | CCMD_CIRG | CCMD_FM | CCMD_SID | CCMD_DID, 0, 0 },
-	{ DMAR_FSTS_REG, 4, 0,
+	{ DMAR_GCMD_REG, 4, 0, GENMASK_ULL(31, 23), 0, GENMASK_ULL(31, 0) },
+	{ DMAR_RTADDR_REG, 8, 0, RTADDR_RTA | RTADDR_TTM, 0, 0 },
+	{ DMAR_CCMD_REG, 8, 0, CCMD_ICC | CCMD_CIRG | CCMD_FM | CCMD_SID | CCMD_DID, 0, 0 },
+	{ DMAR_FSTS_REG, 4, 0, 0,
 	  FSTS_PFO | FSTS_AFO | FSTS_APF | FSTS_IQE | FSTS_ICE | FSTS_ITE, 0 },
-	{ DMAR_FECTL_REG, 4, ECTL_IM, 0, 0 },
-	{ DMAR_FEDATA_REG, 4, GENMASK_ULL(15, 0), 0, 0 },
-	{ DMAR_FEADDR_REG, 4, GENMASK_ULL(31, 2), 0, 0 },
-	{ DMAR_FEUADDR_REG, 4, GENMASK_ULL(31, 0), 0, 0 },
-	{ DMAR_IQT_REG, 8, IQ_PTR, 0, 0 },
-	{ DMAR_IQA_REG, 8, IQA_IQA | IQA_DW | IQA_QS, 0, 0 },
-	{ DMAR_ICS_REG, 4, 0, ICS_IWC, 0 },
-	{ DMAR_IECTL_REG, 4, ECTL_IM, 0, 0 },
-	{ DMAR_IEDATA_REG, 4, GENMASK_ULL(15, 0), 0, 0 },
-	{ DMAR_IEADDR_REG, 4, GENMASK_ULL(31, 2), 0, 0 },
-	{ DMAR_IEUADDR_REG, 4, GENMASK_ULL(31, 0), 0, 0 },
-	{ VTDM_IRO * 16, 8, IVA_ADDR | IVA_IH | IVA_AM, 0, 0 },
-	{ VTDM_IRO * 16 + 8, 8,
+	{ DMAR_FECTL_REG, 4, ECTL_IM, ECTL_IM, 0, 0 },
+	{ DMAR_FEDATA_REG, 4, 0, GENMASK_ULL(15, 0), 0, 0 },
+	{ DMAR_FEADDR_REG, 4, 0, GENMASK_ULL(31, 2), 0, 0 },
+	{ DMAR_FEUADDR_REG, 4, 0, GENMASK_ULL(31, 0), 0, 0 },
+	{ DMAR_IQT_REG, 8, 0, IQ_PTR, 0, 0 },
+	{ DMAR_IQA_REG, 8, 0, IQA_IQA | IQA_DW | IQA_QS, 0, 0 },
+	{ DMAR_ICS_REG, 4, 0, 0, ICS_IWC, 0 },
+	{ DMAR_IECTL_REG, 4, ECTL_IM, ECTL_IM, 0, 0 },
+	{ DMAR_IEDATA_REG, 4, 0, GENMASK_ULL(15, 0), 0, 0 },
+	{ DMAR_IEADDR_REG, 4, 0, GENMASK_ULL(31, 2), 0, 0 },
+	{ DMAR_IEUADDR_REG, 4, 0, GENMASK_ULL(31, 0), 0, 0 },
+	{ VTDM_IRO * 16, 8, 0, IVA_ADDR | IVA_IH | IVA_AM, 0, 0 },
+	{ VTDM_IRO * 16 + 8, 8, 0,
 	  IOTLB_IVT | IOTLB_IIRG | IOTLB_DR | IOTLB_DW | IOTLB_DID, 0, 0 },
 };
 
@@ -88,6 +92,7 @@ void regs_init(struct vtdm_unit *u)
 	for (size_t i = 0; i < ARRAY_SIZE(reg_decls); i++) {
 		const struct reg_decl *r = &reg_decls[i];
 
+		put_bytes(u->regs, r->off, r->size, r->reset);
 		put_bytes(u->wmask, r->off, r->size, r->wmask);
 		put_bytes(u->w1cmask, r->off, r->size, r->w1cmask);
 		put_bytes(u->womask, r->off, r->size, r->womask);

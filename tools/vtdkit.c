@@ -1,0 +1,263 @@
+/*
+ * vtdkit.c — the command-line entry point: subcommand dispatch and each
+ * subcommand's options. One option table per subcommand drives both
+ * getopt_long and --help; the work itself lives in the subcommand's
+ * module (hw.c, demo.c).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fmt/bits.h"
+#include "demo.h"
+#include "hw.h"
+
+/* Exit status of every subcommand. */
+enum {
+	EXIT_OK		= 0,	/* ran, and every check passed */
+	EXIT_CHECK	= 1,	/* ran, and a check failed */
+	EXIT_USAGE	= 2,	/* bad usage or bad input */
+};
+
+static const char exit_help[] =
+	"Exit status:\n"
+	"  0  success\n"
+	"  1  a check failed (demo: a step did not behave as the specification says)\n"
+	"  2  bad usage or bad input (unknown option, bad value, a console line answered ERR)\n";
+
+struct cli_opt {
+	const char *name;
+	int has_arg;
+	int val;
+	const char *arg;	/* argument name in --help, NULL for none */
+	const char *help;
+};
+
+static void print_opts(FILE *f, const struct cli_opt *opts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char left[48];
+
+		snprintf(left, sizeof(left), "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
+			 opts[i].arg ? opts[i].arg : "");
+		fprintf(f, "  %-26s %s\n", left, opts[i].help);
+	}
+}
+
+/*
+ * getopt_long over @opts. Returns the option's val, -1 at the end, or
+ * prints a message naming the bad option and returns '?'.
+ */
+static int next_opt(int argc, char **argv, const char *cmd, const struct cli_opt *opts,
+		    size_t n)
+{
+	struct option lopts[16] = { { 0 } };
+	int c;
+
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(lopts) - 1; i++)
+		lopts[i] = (struct option){ opts[i].name, opts[i].has_arg, NULL, opts[i].val };
+	opterr = 0;
+	c = getopt_long(argc, argv, ":h", lopts, NULL);
+	if (c == '?') {
+		const char *arg = argv[optind - 1];
+		const char *eq = strchr(arg, '=');
+
+		if (strncmp(arg, "--", 2))
+			fprintf(stderr, "vtdkit %s: unknown option '-%c'\n", cmd, optopt);
+		else if (optopt && eq)
+			fprintf(stderr, "vtdkit %s: option '%.*s' takes no argument\n", cmd,
+				(int)(eq - arg), arg);
+		else
+			fprintf(stderr, "vtdkit %s: unknown option '%s'\n", cmd, arg);
+	} else if (c == ':') {
+		fprintf(stderr, "vtdkit %s: option '%s' needs an argument\n", cmd,
+			argv[optind - 1]);
+		c = '?';
+	}
+	return c;
+}
+
+/* ---- vtdkit hw ---- */
+
+static const struct cli_opt hw_opts[] = {
+	{ "iommu", required_argument, 'i', "KEY=VAL,...",
+	  "add a remapping unit (named dmar0, dmar1, ...)" },
+	{ "device", required_argument, 'd', "SID[,KEY=VAL...]",
+	  "add a device, e.g. 00:01.0,ats=1,iommu=dmar1" },
+	{ "mem", required_argument, 'm', "SIZE", "guest RAM from address 0 (default 1G)" },
+	{ "echo", no_argument, 'e', NULL, "print each command, after '> ', before its reply" },
+	{ "help", no_argument, 'h', NULL, "show this help" },
+};
+
+static void hw_usage(FILE *f)
+{
+	fputs("usage: vtdkit hw [OPTION]... [SCRIPT]\n"
+	      "A line console to the bare VT-d hardware model, in the style of QEMU's\n"
+	      "qtest: reads commands from SCRIPT (or standard input, also as '-') and\n"
+	      "writes one reply line per command: OK ..., FAULT ... or ERR message.\n"
+	      "Commands: readb/w/l/q ADDR, writeb/w/l/q ADDR VALUE, read ADDR SIZE,\n"
+	      "write ADDR SIZE 0xBYTES, memset ADDR SIZE BYTE, clflush ADDR,\n"
+	      "dma_read SID IOVA SIZE [pasid=N], dma_write SID IOVA 0xBYTES [pasid=N],\n"
+	      "ats_translate SID IOVA [pasid=N], clock_step NS, clock, stat NAME, help.\n"
+	      "Without --iommu there is one unit with the default configuration.\n"
+	      "Keys of --iommu and --device: docs/hw-console.md.\n\n"
+	      "Options:\n", f);
+	print_opts(f, hw_opts, ARRAY_SIZE(hw_opts));
+	fputc('\n', f);
+	fputs(exit_help, f);
+}
+
+static int hw_main(int argc, char **argv)
+{
+	static struct hw_topo topo;	/* large: keep it off the stack */
+	char err[256];
+	unsigned flags = 0;
+	const char *name = "<stdin>";
+	FILE *in = stdin;
+	struct vtdm *m;
+	int c, errors;
+
+	hw_topo_init(&topo);
+	while ((c = next_opt(argc, argv, "hw", hw_opts, ARRAY_SIZE(hw_opts))) != -1) {
+		int rc = 0;
+
+		switch (c) {
+		case 'i':
+			rc = hw_topo_add_iommu(&topo, optarg, err, sizeof(err));
+			break;
+		case 'd':
+			rc = hw_topo_add_device(&topo, optarg, err, sizeof(err));
+			break;
+		case 'm':
+			rc = hw_topo_set_mem(&topo, optarg, err, sizeof(err));
+			break;
+		case 'e':
+			flags |= HW_ECHO;
+			break;
+		case 'h':
+			hw_usage(stdout);
+			return EXIT_OK;
+		default:
+			fputs("Try 'vtdkit hw --help'.\n", stderr);
+			return EXIT_USAGE;
+		}
+		if (rc) {
+			fprintf(stderr, "vtdkit hw: %s\n", err);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind > 1) {
+		fprintf(stderr, "vtdkit hw: unexpected argument '%s' (one SCRIPT at most)\n",
+			argv[optind + 1]);
+		return EXIT_USAGE;
+	}
+	if (optind < argc && strcmp(argv[optind], "-")) {
+		name = argv[optind];
+		in = fopen(name, "r");
+		if (!in) {
+			fprintf(stderr, "vtdkit hw: cannot open '%s': %s\n", name, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	m = hw_topo_build(&topo, err, sizeof(err));
+	if (!m) {
+		fprintf(stderr, "vtdkit hw: %s\n", err);
+		if (in != stdin)
+			fclose(in);
+		return EXIT_USAGE;
+	}
+	errors = hw_console_run(m, in, stdout, name, flags);
+	vtdm_destroy(m);
+	if (in != stdin)
+		fclose(in);
+	if (errors > 0)
+		fprintf(stderr, "vtdkit hw: %s: %d line%s answered ERR\n", name, errors,
+			errors == 1 ? "" : "s");
+	return errors ? EXIT_USAGE : EXIT_OK;
+}
+
+/* ---- vtdkit demo ---- */
+
+static const struct cli_opt demo_opts[] = {
+	{ "help", no_argument, 'h', NULL, "show this help" },
+};
+
+static int demo_main(int argc, char **argv)
+{
+	int c;
+
+	while ((c = next_opt(argc, argv, "demo", demo_opts, ARRAY_SIZE(demo_opts))) != -1) {
+		if (c == 'h') {
+			fputs("usage: vtdkit demo\n"
+			      "Program one remapping unit at register level, show a stale IOTLB\n"
+			      "entry after a page-table change, and its page-selective\n"
+			      "invalidation through the queue. Every step is checked.\n\n"
+			      "Options:\n", stdout);
+			print_opts(stdout, demo_opts, ARRAY_SIZE(demo_opts));
+			fputc('\n', stdout);
+			fputs(exit_help, stdout);
+			return EXIT_OK;
+		}
+		fputs("Try 'vtdkit demo --help'.\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vtdkit demo: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return demo_run(stdout) ? EXIT_CHECK : EXIT_OK;
+}
+
+/* ---- dispatch ---- */
+
+static const struct {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "hw", hw_main, "line console to the bare hardware model (qtest style)" },
+	{ "demo", demo_main, "register-level demonstration: a stale IOTLB and its invalidation" },
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: vtdkit COMMAND [OPTION]... [ARG]...\n"
+	      "       vtdkit COMMAND --help\n"
+	      "VT-d IOMMU cache invalidation: a driver core, a hardware model, a checker.\n\n"
+	      "Commands:\n", f);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fputc('\n', f);
+	fputs(exit_help, f);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		if (!strcmp(cmd, "help") && argc > 2) {
+			char *sub[] = { argv[2], "--help", NULL };
+
+			for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+				if (!strcmp(argv[2], commands[i].name))
+					return commands[i].main(2, sub);
+			fprintf(stderr, "vtdkit: unknown command '%s'\n", argv[2]);
+			return EXIT_USAGE;
+		}
+		usage(stdout);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(cmd, commands[i].name))
+			return commands[i].main(argc - 1, argv + 1);
+	fprintf(stderr, "vtdkit: unknown command '%s'\n", cmd);
+	fputs("Try 'vtdkit --help'.\n", stderr);
+	return EXIT_USAGE;
+}
