@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "fmt/entry.h"
+#include "fmt/num.h"
 #include "hw.h"
 
 /* Longest token quoted back in an ERR message. */
@@ -73,69 +74,15 @@ static int hexval(int c)
 	return -1;
 }
 
-/*
- * A number at the start of @s: "0x" and hex digits, or decimal digits.
- * Return the characters used (0 if none), or -ERANGE past 64 bits.
- */
-static int scan_u64(const char *s, uint64_t *v)
-{
-	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-	unsigned base = hex ? 16 : 10;
-	const char *p = hex ? s + 2 : s;
-	uint64_t x = 0;
-	const char *start = p;
-	int d;
-
-	while ((d = hexval((unsigned char)*p)) >= 0 && (unsigned)d < base) {
-		if (x > (UINT64_MAX - (unsigned)d) / base)
-			return -ERANGE;
-		x = x * base + (unsigned)d;
-		p++;
-	}
-	if (p == start)
-		return 0;
-	*v = x;
-	return (int)(p - s);
-}
-
 static int parse_num(struct hw_req *r, const char *what, const char *s, uint64_t *v)
 {
-	int n = scan_u64(s, v);
+	int rc = num_parse(s, v, false);
 
-	if (n == -ERANGE)
+	if (rc == -ERANGE)
 		return reply_err(r, "%s '%.*s%s' does not fit in 64 bits", what, QTOK(s));
-	if (n <= 0 || s[n])
+	if (rc)
 		return reply_err(r, "%s '%.*s%s' is not a number (expected decimal or 0x hex)",
 				 what, QTOK(s));
-	return 0;
-}
-
-/* A number with an optional K, M or G suffix (powers of 1024); 0 or -1. */
-static int scan_size(const char *s, uint64_t *v)
-{
-	int n = scan_u64(s, v);
-	unsigned shift = 0;
-
-	if (n <= 0)
-		return -1;
-	switch (s[n]) {
-	case '\0':
-		return 0;
-	case 'K': case 'k':
-		shift = 10;
-		break;
-	case 'M': case 'm':
-		shift = 20;
-		break;
-	case 'G': case 'g':
-		shift = 30;
-		break;
-	default:
-		return -1;
-	}
-	if (s[n + 1] || *v > UINT64_MAX >> shift)
-		return -1;
-	*v <<= shift;
 	return 0;
 }
 
@@ -144,7 +91,7 @@ static int parse_size(struct hw_req *r, const char *what, const char *s, size_t 
 {
 	uint64_t v;
 
-	if (scan_size(s, &v))
+	if (num_parse(s, &v, true))
 		return reply_err(r, "%s '%.*s%s' is not a size (expected a number, "
 				 "optionally with K, M or G)", what, QTOK(s));
 	if (v == 0)
@@ -189,85 +136,11 @@ static int parse_bytes(struct hw_req *r, const char *what, const char *s,
 	return 0;
 }
 
-/* Hex digits of a PCI address part: 1 .. @maxdigits of them, value <= @max. */
-static const char *scan_hexpart(const char *s, unsigned maxdigits, unsigned *v)
-{
-	unsigned x = 0, n = 0;
-	int d;
-
-	while ((d = hexval((unsigned char)*s)) >= 0 && n < maxdigits) {
-		x = x << 4 | (unsigned)d;
-		s++;
-		n++;
-	}
-	*v = x;
-	return n ? s : NULL;
-}
-
-/*
- * A requester id: [SSSS:]BB:DD.F in hex (segment 0 only) or a number.
- * Return 0, or -EINVAL with a message in @err.
- */
-static int sid_parse(const char *s, uint16_t *sid, char *err, size_t errlen)
-{
-	unsigned seg = 0, bus, dev, fn;
-	const char *p = s;
-	uint64_t v;
-
-	if (!strchr(s, ':')) {
-		int n = scan_u64(s, &v);
-
-		if (n <= 0 || s[n]) {
-			snprintf(err, errlen, "SID '%.*s%s' is not BB:DD.F, SSSS:BB:DD.F or a number",
-				 QTOK(s));
-			return -EINVAL;
-		}
-		if (v > 0xffff) {
-			snprintf(err, errlen, "SID '%.*s%s' is above 0xffff", QTOK(s));
-			return -EINVAL;
-		}
-		*sid = (uint16_t)v;
-		return 0;
-	}
-	if (strchr(strchr(s, ':') + 1, ':')) {
-		p = scan_hexpart(p, 4, &seg);
-		if (!p || *p++ != ':')
-			goto bad;
-	}
-	p = scan_hexpart(p, 2, &bus);
-	if (!p || *p++ != ':')
-		goto bad;
-	p = scan_hexpart(p, 2, &dev);
-	if (!p || *p++ != '.')
-		goto bad;
-	p = scan_hexpart(p, 1, &fn);
-	if (!p || *p)
-		goto bad;
-	if (seg) {
-		snprintf(err, errlen, "SID '%s': segment %04x is not 0 (the model has one PCI segment)",
-			 s, seg);
-		return -EINVAL;
-	}
-	if (dev > 0x1f) {
-		snprintf(err, errlen, "SID '%s': device %02x is above 1f", s, dev);
-		return -EINVAL;
-	}
-	if (fn > 7) {
-		snprintf(err, errlen, "SID '%s': function %x is above 7", s, fn);
-		return -EINVAL;
-	}
-	*sid = (uint16_t)(bus << 8 | dev << 3 | fn);
-	return 0;
-bad:
-	snprintf(err, errlen, "SID '%.*s%s' is not BB:DD.F or SSSS:BB:DD.F (hex)", QTOK(s));
-	return -EINVAL;
-}
-
 static int parse_sid(struct hw_req *r, const char *s, uint16_t *sid)
 {
 	char msg[160];
 
-	if (sid_parse(s, sid, msg, sizeof(msg)))
+	if (vtdm_parse_sid(s, sid, msg, sizeof(msg)))
 		return reply_err(r, "%s", msg);
 	return 0;
 }
@@ -865,7 +738,7 @@ int hw_topo_add_device(struct hw_topo *t, const char *spec, char *err, size_t er
 	memset(d, 0, sizeof(*d));
 	vtdm_dev_cfg_default(&d->cfg);
 	snprintf(sidtext, sizeof(sidtext), "%.*s", (int)n, spec);
-	if (sid_parse(sidtext, &d->cfg.sid, msg, sizeof(msg))) {
+	if (vtdm_parse_sid(sidtext, &d->cfg.sid, msg, sizeof(msg))) {
 		snprintf(err, errlen, "--device '%s': %s", spec, msg);
 		return -EINVAL;
 	}
@@ -905,7 +778,7 @@ static int find_unit(struct vtdm *m, const char *name)
 	for (unsigned i = 0; i < vtdm_nr_units(m); i++)
 		if (!strcmp(vtdm_unit_name(m, i), name))
 			return (int)i;
-	n = scan_u64(name, &v);
+	n = num_scan(name, &v);
 	if (n > 0 && !name[n] && v < vtdm_nr_units(m))
 		return (int)v;
 	return -1;

@@ -4,12 +4,12 @@
  * documentation's list (docs/hw-console.md); later layers (the scenario
  * language) reuse the same key names.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "fmt/num.h"
 #include "model/model.h"
 
 void vtdm_machine_cfg_default(struct vtdm_machine_cfg *cfg)
@@ -65,43 +65,9 @@ void vtdm_dev_cfg_default(struct vtdm_dev_cfg *cfg)
 	*cfg = (struct vtdm_dev_cfg){ .qdep = 32, .atc_entries = 32 };
 }
 
-/* Decimal or 0x hex, with an optional K/M/G (binary) suffix when @sized. */
 static int parse_num(const char *s, uint64_t *out, bool sized)
 {
-	char *end;
-	unsigned long long v;
-	bool hex;
-	const char *digits;
-
-	if (!s)
-		return -EINVAL;
-	/* 0x… is hex, anything else decimal: "010" is ten, not eight. */
-	hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-	digits = hex ? s + 2 : s;
-	if (!isxdigit((unsigned char)*digits))
-		return -EINVAL;		/* no sign, no blank, no empty number */
-	errno = 0;
-	v = strtoull(digits, &end, hex ? 16 : 10);
-	if (errno || end == digits)
-		return -EINVAL;
-	if (sized && *end) {
-		unsigned shift = 0;
-
-		switch (*end) {
-		case 'k': case 'K': shift = 10; break;
-		case 'm': case 'M': shift = 20; break;
-		case 'g': case 'G': shift = 30; break;
-		default: return -EINVAL;
-		}
-		if (v > (~0ULL >> shift))
-			return -EINVAL;
-		v <<= shift;
-		end++;
-	}
-	if (*end)
-		return -EINVAL;
-	*out = v;
-	return 0;
+	return num_parse(s, out, sized) ? -EINVAL : 0;
 }
 
 int vtdm_parse_u64(const char *s, uint64_t *out, bool sized)
@@ -272,23 +238,80 @@ int vtdm_machine_cfg_set(struct vtdm_machine_cfg *cfg, const char *key, const ch
 	return -EINVAL;
 }
 
-int vtdm_parse_sid(const char *s, uint16_t *sid)
+static int hexdigit(int c)
 {
-	unsigned seg, bus, dev, fn;
-	char tail;
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* 1 .. @maxdigits hex digits of a PCI address part; NULL if none. */
+static const char *scan_hexpart(const char *s, unsigned maxdigits, unsigned *v)
+{
+	unsigned x = 0, n = 0;
+	int d;
+
+	while (n < maxdigits && (d = hexdigit((unsigned char)*s)) >= 0) {
+		x = x << 4 | (unsigned)d;
+		s++;
+		n++;
+	}
+	*v = x;
+	return n ? s : NULL;
+}
+
+int vtdm_parse_sid(const char *s, uint16_t *sid, char *err, size_t errlen)
+{
+	unsigned seg = 0, bus, dev, fn;
+	const char *p = s;
 	uint64_t v;
 
-	if (sscanf(s, "%x:%x:%x.%x%c", &seg, &bus, &dev, &fn, &tail) == 4) {
-		if (seg != 0)
+	if (!strchr(s, ':')) {
+		if (num_parse(s, &v, false)) {
+			snprintf(err, errlen, "SID '%s' is not BB:DD.F, SSSS:BB:DD.F or a number", s);
 			return -EINVAL;
-	} else if (sscanf(s, "%x:%x.%x%c", &bus, &dev, &fn, &tail) != 3) {
-		if (parse_num(s, &v, false) || v > 0xffff)
+		}
+		if (v > 0xffff) {
+			snprintf(err, errlen, "SID '%s' is above 0xffff", s);
 			return -EINVAL;
+		}
 		*sid = (uint16_t)v;
 		return 0;
 	}
-	if (bus > 0xff || dev > 0x1f || fn > 7)
+	if (strchr(strchr(s, ':') + 1, ':')) {
+		p = scan_hexpart(p, 4, &seg);
+		if (!p || *p++ != ':')
+			goto bad;
+	}
+	p = scan_hexpart(p, 2, &bus);
+	if (!p || *p++ != ':')
+		goto bad;
+	p = scan_hexpart(p, 2, &dev);
+	if (!p || *p++ != '.')
+		goto bad;
+	p = scan_hexpart(p, 1, &fn);
+	if (!p || *p)
+		goto bad;
+	if (seg) {
+		snprintf(err, errlen, "SID '%s': segment %04x is not 0 (the model has one PCI segment)",
+			 s, seg);
 		return -EINVAL;
+	}
+	if (dev > 0x1f) {
+		snprintf(err, errlen, "SID '%s': device %02x is above 1f", s, dev);
+		return -EINVAL;
+	}
+	if (fn > 7) {
+		snprintf(err, errlen, "SID '%s': function %x is above 7", s, fn);
+		return -EINVAL;
+	}
 	*sid = (uint16_t)(bus << 8 | dev << 3 | fn);
 	return 0;
+bad:
+	snprintf(err, errlen, "SID '%s' is not BB:DD.F or SSSS:BB:DD.F (hex)", s);
+	return -EINVAL;
 }

@@ -183,8 +183,8 @@ int vtdm_stat(struct vtdm *m, const char *name, uint64_t *val);
 void vtdm_stats_foreach(struct vtdm *m,
 			void (*fn)(void *ctx, const char *name, uint64_t val), void *ctx);
 
-/* Parse "bb:dd.f", "0000:bb:dd.f" or a number into a requester id. */
-int vtdm_parse_sid(const char *s, uint16_t *sid);
+/* Parse "bb:dd.f", "0000:bb:dd.f" or a number into a requester id; -EINVAL with @err. */
+int vtdm_parse_sid(const char *s, uint16_t *sid, char *err, size_t errlen);
 /* Parse decimal or 0x hex; with @sized, a K/M/G suffix multiplies by 2^10/20/30. */
 int vtdm_parse_u64(const char *s, uint64_t *out, bool sized);
 

@@ -56,7 +56,7 @@ int _hw_add_device(struct hwenv *e, const char *spec)
 
 	vtdm_dev_cfg_default(&dc);
 	kv = strtok_r(dup, ",", &save);
-	if (!kv || vtdm_parse_sid(kv, &dc.sid))
+	if (!kv || vtdm_parse_sid(kv, &dc.sid, err, sizeof(err)))
 		goto out;
 	while ((kv = strtok_r(NULL, ",", &save))) {
 		char *eq = strchr(kv, '=');
