@@ -36,7 +36,6 @@ VTDTEST := $(BUILD)/vtdtest
 
 .PHONY: all test run valgrind clean
 all: $(LIB) $(VTDKIT)
-	@ln -sfn $(notdir $(BUILD)) build/current
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
