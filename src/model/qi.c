@@ -68,9 +68,14 @@ void qi_enable(struct vtdm_unit *u, bool on)
 		qi_run(u);
 		return;
 	}
-	/* Disabling waits for an idle queue (10.4.4 QIE); a stuck one refuses. */
+	/*
+	 * Disabling waits for an idle queue (10.4.4 QIE); a stuck one refuses.
+	 * Idle means every fetched descriptor completed: an unanswered
+	 * device-TLB invalidation still owes this queue its completion or
+	 * its time-out (FSTS.ITE, 6.5.2.5), even with no wait behind it.
+	 */
 	if (iqh_index(u) != (unsigned)(reg64(u, DMAR_IQT_REG) & IQ_PTR) / desc_bytes(u) ||
-	    u->waits_pending) {
+	    u->waits_pending || u->outstanding) {
 		u->stat[ST_GCMD_REFUSED]++;
 		return;
 	}
@@ -222,7 +227,16 @@ void qi_run(struct vtdm_unit *u)
 			return queue_error(u, IQEI_FETCH);
 		for (unsigned i = 0; i < desc_bytes(u) / 8; i++)
 			d.qw[i] = mem_read64(mem, at + 8 * i);
-		why = vtd_desc_check(&d, u->iq_wide, u->cap, u->ecap);
+		/*
+		 * Under scalable-mode translation (RTADDR.TTM=01) 128-bit
+		 * descriptors are invalid descriptors (VT-d 6.5.2, 6.5.2.10):
+		 * software must move to IQA.DW=1 first.
+		 */
+		if (!u->iq_wide && u->rtaddr_set &&
+		    FIELD_GET(RTADDR_TTM, u->rtaddr) == TTM_SCALABLE)
+			why = IQEI_TYPE;
+		else
+			why = vtd_desc_check(&d, u->iq_wide, u->cap, u->ecap);
 		if (why != IQEI_NONE)
 			return queue_error(u, why);
 		head = (head + 1) % u->iq_entries;
