@@ -21,7 +21,7 @@ CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SAN)
 endif
 
-LIB_DIRS  := src/fmt src/model src/host
+LIB_DIRS  := src/fmt src/model src/core src/host
 LIB_SRCS  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 TOOL_SRCS := $(wildcard tools/*.c)
 TEST_SRCS := tests/harness.c $(wildcard tests/unit/*.c)

@@ -1,0 +1,365 @@
+/*
+ * attach.c — devices, and the order in which a device's translation is
+ * switched on, moved and torn down (VT-d 6.5.3.3, and the seeds: tags of
+ * the new domain live before hardware can walk its table; write buffer
+ * flushed before the entry is installed; under CM, context-cache and
+ * domain IOTLB invalidation after it; old tags dropped only after the
+ * switch; teardown clears Present first, invalidates context/PASID cache,
+ * then IOTLB, then device TLB, and only then clears the rest).
+ *
+ * Legacy mode: one 128-bit context entry per device. Scalable mode: a
+ * context entry pointing at the device's PASID directory, and the PASID
+ * entry of RID_PASID (0) carrying the domain.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "core/internal.h"
+#include "fmt/entry.h"
+#include "fmt/regs.h"
+
+int vtd_device_add(struct vtd *v, struct vtd_unit *u, uint16_t sid,
+		   const struct vtd_device_opts *opts, struct vtd_device **out)
+{
+	struct vtd_device *d;
+	int ret = 0;
+
+	if (opts && opts->ats && !(u->ecap & ECAP_DT))
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->v = v;
+	d->unit = u;
+	d->sid = sid;
+	if (opts)
+		d->opts = *opts;
+	snprintf(d->name, sizeof(d->name), "0000:%02x:%02x.%x", sid >> 8, (sid >> 3) & 0x1f,
+		 sid & 7);
+	vtd_lock(v, v->lock);
+	for (unsigned i = 0; i < v->ndevs; i++)
+		if (v->devs[i]->sid == sid && v->devs[i]->unit == u)
+			ret = -EEXIST;
+	if (!ret && v->ndevs == v->devcap) {
+		unsigned cap = v->devcap ? 2 * v->devcap : 16;
+		struct vtd_device **n = realloc(v->devs, cap * sizeof(*n));
+
+		if (n) {
+			v->devs = n;
+			v->devcap = cap;
+		} else {
+			ret = -ENOMEM;
+		}
+	}
+	if (!ret)
+		v->devs[v->ndevs++] = d;
+	vtd_unlock(v, v->lock);
+	if (ret)
+		free(d);
+	else
+		*out = d;
+	return ret;
+}
+
+uint16_t vtd_device_sid(const struct vtd_device *d)
+{
+	return d->sid;
+}
+
+/* ---- Context and PASID entries; unit.lock held ---- */
+
+/* Address of @dev's context entry, allocating its context table. */
+static int ctx_entry_locked(struct vtd_device *dev, uint64_t *ce)
+{
+	struct vtd_unit *u = dev->unit;
+	struct vtd *v = u->v;
+	uint64_t re = u->root + (dev->sid >> 8) * ROOT_ENTRY_SIZE;
+	uint64_t table;
+
+	if (u->sm && (dev->sid & 0x80))
+		re += 8;	/* upper half: devfn 128-255 (9.2) */
+	table = v->ops->mem_read64(v->ctx, re);
+	if (!(table & ROOT_P)) {
+		if (v->ops->page_alloc(v->ctx, &table))
+			return -ENOMEM;
+		unit_entry_write(u, re, table | ROOT_P, false);
+	}
+	table &= ROOT_CTP;
+	*ce = u->sm ? table + (dev->sid & 0x7f) * SM_CTX_ENTRY_SIZE :
+		      table + (dev->sid & 0xff) * CTX_ENTRY_SIZE;
+	return 0;
+}
+
+/* Scalable mode: the device's context entry and PASID table, once. */
+static int pasid_entry_locked(struct vtd_device *dev, uint64_t *pe, bool *new_ctx)
+{
+	struct vtd_unit *u = dev->unit;
+	struct vtd *v = u->v;
+	uint64_t ce, table;
+	int ret;
+
+	*new_ctx = false;
+	if (!dev->pasid_dir) {
+		ret = ctx_entry_locked(dev, &ce);
+		if (ret)
+			return ret;
+		if (v->ops->page_alloc(v->ctx, &dev->pasid_dir))
+			return -ENOMEM;
+		if (v->ops->page_alloc(v->ctx, &table)) {
+			v->ops->page_free(v->ctx, dev->pasid_dir);
+			dev->pasid_dir = 0;
+			return -ENOMEM;
+		}
+		/* Directory entry 0 covers PASIDs 0-63, RID_PASID among them (9.5). */
+		unit_entry_write(u, dev->pasid_dir, table | PDE_P, true);
+		unit_entry_write(u, ce + 8, FIELD_PREP(SMCTX_RID_PASID, dev->rid_pasid), false);
+		unit_entry_write(u, ce, dev->pasid_dir | FIELD_PREP(SMCTX_PDTS, 0) |
+			       (dev->opts.ats ? SMCTX_DTE : 0) | SMCTX_P, false);
+		*new_ctx = true;
+	}
+	table = v->ops->mem_read64(v->ctx, dev->pasid_dir) & PDE_SMPTBLPTR;
+	*pe = table + (dev->rid_pasid & 63) * PASID_ENTRY_SIZE;
+	return 0;
+}
+
+/* Write @dev's entry for @dom (DID @did); Present is written last. */
+static int install_locked(struct vtd_device *dev, struct vtd_domain *dom, uint16_t did,
+			  bool *new_ctx)
+{
+	struct vtd_unit *u = dev->unit;
+	uint64_t e;
+	int ret;
+
+	if (!u->sm) {
+		ret = ctx_entry_locked(dev, &e);
+		if (ret)
+			return ret;
+		*new_ctx = true;
+		unit_entry_write(u, e + 8, FIELD_PREP(CTX_AW, levels_to_aw(dom->levels)) |
+			       FIELD_PREP(CTX_DID, did), false);
+		unit_entry_write(u, e, dom->pgd |
+			       FIELD_PREP(CTX_TT, dev->opts.ats ? CTX_TT_DEVTLB :
+						  CTX_TT_UNTRANSLATED) | CTX_P, false);
+		return 0;
+	}
+	ret = pasid_entry_locked(dev, &e, new_ctx);
+	if (ret)
+		return ret;
+	unit_entry_write(u, e + 8, FIELD_PREP(PTE1_DID, did), true);
+	if (dom->stage == VTD_STAGE_FIRST) {
+		unit_entry_write(u, e + 16, dom->pgd |
+			       FIELD_PREP(PTE2_FLPM, dom->levels == 5 ? 1 : 0), true);
+		unit_entry_write(u, e, FIELD_PREP(PTE0_PGTT, PGTT_FS) | PTE0_P, true);
+	} else {
+		unit_entry_write(u, e + 16, 0, true);
+		unit_entry_write(u, e, dom->pgd | FIELD_PREP(PTE0_AW, levels_to_aw(dom->levels)) |
+			       FIELD_PREP(PTE0_PGTT, PGTT_SS) | PTE0_P, true);
+	}
+	return 0;
+}
+
+/* Address of the qword holding Present of @dev's entry. */
+static uint64_t present_qword_locked(struct vtd_device *dev)
+{
+	uint64_t e = 0;
+	bool unused;
+
+	if (dev->unit->sm)
+		pasid_entry_locked(dev, &e, &unused);
+	else
+		ctx_entry_locked(dev, &e);
+	return e;
+}
+
+/* ---- Invalidation around entry changes ---- */
+
+static struct vtd_desc cc_device(const struct vtd_device *dev, uint16_t did)
+{
+	return vtd_desc_encode(&(struct vtd_desc_fields){ .type = DESC_CC, .g = CC_G_DEVICE,
+							  .did = did, .sid = dev->sid });
+}
+
+static struct vtd_desc iotlb_dsi(const struct vtd_unit *u, uint16_t did)
+{
+	return vtd_desc_encode(&(struct vtd_desc_fields){
+		.type = DESC_IOTLB, .g = IOTLB_G_DSI, .did = did, .dr = u->cap & CAP_DRD,
+		.dw = u->cap & CAP_DWD });
+}
+
+/*
+ * Hardware may now walk @dom through the new entry (10.4.3 CM): under
+ * caching mode it may have cached the entry as not present, so invalidate
+ * the context (DID 0 tags cached not-present entries) or PASID cache and
+ * the domain's IOTLB. Without CM nothing not-present was cached.
+ */
+static int after_install(struct vtd_device *dev, uint16_t did, bool new_ctx)
+{
+	struct vtd_unit *u = dev->unit;
+	struct vtd_desc d[3];
+	unsigned n = 0;
+
+	if (!(u->cap & CAP_CM))
+		return 0;
+	if (new_ctx)
+		d[n++] = vtd_desc_encode(&(struct vtd_desc_fields){
+			.type = DESC_CC, .g = CC_G_DOMAIN, .did = 0 });
+	if (u->sm)
+		d[n++] = vtd_desc_encode(&(struct vtd_desc_fields){
+			.type = DESC_PC, .g = PC_G_PASID, .did = did, .pasid = dev->rid_pasid });
+	d[n++] = iotlb_dsi(u, did);
+	return qi_submit_sync(u, d, n);
+}
+
+/*
+ * Teardown of @dev's entry for DID @did: Present off, then context or
+ * PASID cache, IOTLB, device TLB (6.5.3.3), then the rest of the entry.
+ */
+static int teardown(struct vtd_device *dev, struct vtd_domain *old, uint16_t did)
+{
+	struct vtd_unit *u = dev->unit;
+	struct vtd *v = u->v;
+	struct vtd_desc d[3];
+	uint64_t e, lo;
+	unsigned n = 0;
+	int ret;
+
+	vtd_lock(v, u->lock);
+	e = present_qword_locked(dev);
+	lo = v->ops->mem_read64(v->ctx, e);
+	unit_entry_write(u, e, lo & ~(uint64_t)CTX_P, u->sm);
+	vtd_unlock(v, u->lock);
+
+	if (u->sm)
+		d[n++] = vtd_desc_encode(&(struct vtd_desc_fields){
+			.type = DESC_PC, .g = PC_G_PASID, .did = did, .pasid = dev->rid_pasid });
+	else
+		d[n++] = cc_device(dev, did);
+	if (old->stage == VTD_STAGE_FIRST)
+		d[n++] = vtd_desc_encode(&(struct vtd_desc_fields){
+			.type = DESC_PIOTLB, .g = PIOTLB_G_PASID, .did = did,
+			.pasid = dev->rid_pasid });
+	else
+		d[n++] = iotlb_dsi(u, did);
+	if (dev->opts.ats) {
+		struct vtd_desc_fields f = {
+			.type = DESC_DEVTLB, .sid = dev->sid,
+			.qdep = dev->opts.qdep >= 32 ? 0 : dev->opts.qdep,
+			.pfsid = (u->ecap & ECAP_DIT) ? dev->opts.pfsid : 0 };
+
+		devtlb_range_encode(0, 52, &f.addr, &f.s);
+		d[n++] = vtd_desc_encode(&f);
+	}
+	ret = qi_submit_sync(u, d, n);
+
+	vtd_lock(v, u->lock);
+	if (u->sm) {
+		for (int i = 1; i < 8; i++)
+			unit_entry_write(u, e + 8 * i, 0, true);
+		unit_entry_write(u, e, 0, true);
+	} else {
+		unit_entry_write(u, e + 8, 0, false);
+		unit_entry_write(u, e, 0, false);
+	}
+	vtd_unlock(v, u->lock);
+	return ret;
+}
+
+static uint16_t did_on(struct vtd_domain *dom, struct vtd_unit *u)
+{
+	uint16_t did = 0;
+
+	vtd_lock(dom->v, dom->cache_lock);
+	for (unsigned i = 0; i < VTD_MAX_UNITS; i++)
+		if (dom->units[i].unit == u)
+			did = dom->units[i].did;
+	vtd_unlock(dom->v, dom->cache_lock);
+	return did;
+}
+
+int vtd_attach(struct vtd_domain *dom, struct vtd_device *dev)
+{
+	struct vtd *v = dom->v;
+	struct vtd_unit *u = dev->unit;
+	struct vtd_domain *old;
+	struct vtd_event ev = { .type = VTD_EV_ATTACH, .dev = dev->name };
+	uint16_t did, old_did = 0;
+	bool new_ctx = false;
+	int ret;
+
+	vtd_lock(v, v->lock);
+	old = dev->domain;
+	ret = 0;
+	if (old == dom)
+		goto out;
+	ret = -EINVAL;
+	if (!unit_supports_domain(u, dom))
+		goto out;
+	ret = domain_unit_get(dom, u, &did);
+	if (ret)
+		goto out;
+	/* 1. The new domain's invalidations are live before hardware can walk it. */
+	ret = cache_tag_assign(dom, dev, did, dev->rid_pasid);
+	if (ret)
+		goto err_put;
+	/* 2. Leave the old entry (teardown order), keeping its tags until after. */
+	if (old) {
+		old_did = did_on(old, u);
+		teardown(dev, old, old_did);
+	}
+	/* 3. Table writes reach the unit before the entry that points at them (6.8). */
+	unit_flush_write_buffer(u);
+	vtd_lock(v, u->lock);
+	ret = install_locked(dev, dom, did, &new_ctx);
+	vtd_unlock(v, u->lock);
+	if (ret)
+		goto err_tags;
+	/* 4. Caching mode may have cached the entry as not present. */
+	ret = after_install(dev, did, new_ctx);
+	if (ret)
+		goto err_tags;
+	/* 5. Only now stop invalidating for the old domain. */
+	if (old) {
+		cache_tag_unassign(old, dev, old_did, dev->rid_pasid);
+		domain_unit_put(old, u);
+		old->ndevs--;
+	}
+	dev->domain = dom;
+	dom->ndevs++;
+	vtd_unlock(v, v->lock);
+	vtd_trace(v, &ev);
+	return 0;
+err_tags:
+	cache_tag_unassign(dom, dev, did, dev->rid_pasid);
+	if (old) {
+		cache_tag_unassign(old, dev, old_did, dev->rid_pasid);
+		domain_unit_put(old, u);
+		old->ndevs--;
+		dev->domain = NULL;
+	}
+err_put:
+	domain_unit_put(dom, u);
+out:
+	vtd_unlock(v, v->lock);
+	return ret;
+}
+
+int vtd_detach(struct vtd_device *dev)
+{
+	struct vtd *v = dev->v;
+	struct vtd_domain *old;
+	uint16_t did;
+	int ret = 0;
+
+	vtd_lock(v, v->lock);
+	old = dev->domain;
+	if (old) {
+		did = did_on(old, dev->unit);
+		ret = teardown(dev, old, did);
+		cache_tag_unassign(old, dev, did, dev->rid_pasid);
+		domain_unit_put(old, dev->unit);
+		old->ndevs--;
+		dev->domain = NULL;
+	}
+	vtd_unlock(v, v->lock);
+	return ret;
+}

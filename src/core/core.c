@@ -1,0 +1,131 @@
+/*
+ * core.c — the libvtd instance: creation and teardown, lock and yield
+ * wrappers over the host's ops, trace dispatch, counters.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/internal.h"
+
+static const char *const unit_stat_names[UST_NR] = {
+#define VTD_STAT_NAME(e, n) [e] = n,
+	VTD_UNIT_STATS(VTD_STAT_NAME)
+#undef VTD_STAT_NAME
+};
+
+void vtd_lock(struct vtd *v, void *lock)
+{
+	v->ops->lock(v->ctx, lock);
+	vtd_yield(v, VTD_Y_LOCK);
+}
+
+void vtd_unlock(struct vtd *v, void *lock)
+{
+	vtd_yield(v, VTD_Y_LOCK);
+	v->ops->unlock(v->ctx, lock);
+}
+
+void vtd_yield(struct vtd *v, enum vtd_yield_point where)
+{
+	if (v->ops->yield)
+		v->ops->yield(v->ctx, where);
+}
+
+void vtd_trace(struct vtd *v, const struct vtd_event *ev)
+{
+	if (v->ops->trace)
+		v->ops->trace(v->ctx, ev);
+}
+
+struct vtd *vtd_create(const struct vtd_ops *ops, void *ctx)
+{
+	struct vtd *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	v->ops = ops;
+	v->ctx = ctx;
+	v->lock = ops->lock_new(ctx);
+	if (!v->lock) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+void vtd_destroy(struct vtd *v)
+{
+	if (!v)
+		return;
+	for (unsigned i = 0; i < v->ndevs; i++)
+		vtd_detach(v->devs[i]);
+	while (v->domains)
+		vtd_domain_free(v->domains);
+	for (unsigned i = 0; i < v->ndevs; i++)
+		free(v->devs[i]);
+	free(v->devs);
+	for (unsigned i = 0; i < v->nunits; i++)
+		unit_free(v->units[i]);
+	v->ops->lock_free(v->ctx, v->lock);
+	free(v);
+}
+
+static int find_stat(const char *name)
+{
+	for (int i = 0; i < UST_NR; i++)
+		if (!strcmp(unit_stat_names[i], name))
+			return i;
+	return -1;
+}
+
+int vtd_stat(struct vtd *v, const char *name, uint64_t *val)
+{
+	int i;
+
+	*val = 0;
+	if (!strcmp(name, "tag.walk")) {
+		vtd_lock(v, v->lock);
+		for (struct vtd_domain *d = v->domains; d; d = d->next)
+			*val += d->tag_walks;
+		*val += v->tag_walks_freed;
+		vtd_unlock(v, v->lock);
+		return 0;
+	}
+	for (unsigned u = 0; u < v->nunits; u++) {
+		size_t n = strlen(v->units[u]->name);
+
+		if (!strncmp(name, v->units[u]->name, n) && name[n] == '.') {
+			i = find_stat(name + n + 1);
+			if (i < 0)
+				return -ENOENT;
+			*val = v->units[u]->stat[i];
+			return 0;
+		}
+	}
+	i = find_stat(name);
+	if (i < 0)
+		return -ENOENT;
+	for (unsigned u = 0; u < v->nunits; u++)
+		*val += v->units[u]->stat[i];
+	return 0;
+}
+
+void vtd_stats_foreach(struct vtd *v, void (*fn)(void *arg, const char *name, uint64_t val),
+		       void *arg)
+{
+	char name[64];
+	uint64_t val;
+
+	for (int i = 0; i < UST_NR; i++) {
+		vtd_stat(v, unit_stat_names[i], &val);
+		fn(arg, unit_stat_names[i], val);
+	}
+	vtd_stat(v, "tag.walk", &val);
+	fn(arg, "tag.walk", val);
+	for (unsigned u = 0; u < v->nunits; u++)
+		for (int i = 0; i < UST_NR; i++) {
+			snprintf(name, sizeof(name), "%s.%s", v->units[u]->name, unit_stat_names[i]);
+			fn(arg, name, v->units[u]->stat[i]);
+		}
+}

@@ -1,0 +1,292 @@
+/*
+ * domain.c — paging domains: allocation with the page-table format every
+ * unit supports, the domain <-> unit array with its per-unit DIDs, and
+ * the map/unmap/sync entry points that tie the page tables to the cache
+ * tags (map: iotlb_sync_map; unmap: gather; sync: flush, then free).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/internal.h"
+#include "fmt/pte.h"
+#include "fmt/regs.h"
+
+/* Leaf sizes @u supports for @stage (CAP.SLLPS, CAP.FL1GP). */
+static uint64_t unit_pgsizes(const struct vtd_unit *u, enum vtd_stage stage)
+{
+	uint64_t s = PGSIZE_4K;
+
+	if (stage == VTD_STAGE_FIRST)
+		return s | PGSIZE_2M | ((u->cap & CAP_FL1GP) ? PGSIZE_1G : 0);
+	if (FIELD_GET(CAP_SLLPS, u->cap) & 1)
+		s |= PGSIZE_2M;
+	if (FIELD_GET(CAP_SLLPS, u->cap) & 2)
+		s |= PGSIZE_1G;
+	return s;
+}
+
+/* Whether @u can walk @dom's tables: stage, depth and leaf sizes. */
+bool unit_supports_domain(const struct vtd_unit *u, const struct vtd_domain *dom)
+{
+	if (dom->stage == VTD_STAGE_FIRST) {
+		if (!u->sm || !(u->ecap & ECAP_FSTS))
+			return false;
+		if (dom->levels == 5 && !(u->cap & CAP_FL5LP))
+			return false;
+	} else {
+		if (u->sm && !(u->ecap & ECAP_SSTS))
+			return false;
+		if (!(FIELD_GET(CAP_SAGAW, u->cap) & (1ULL << (dom->levels - 2))))
+			return false;
+	}
+	return (dom->pgsizes & ~unit_pgsizes(u, dom->stage)) == 0;
+}
+
+int vtd_domain_alloc(struct vtd *v, const struct vtd_domain_opts *opts,
+		     struct vtd_domain **out)
+{
+	struct vtd_domain *dom;
+	int ret;
+
+	if (!v->nunits)
+		return -ENODEV;
+	dom = calloc(1, sizeof(*dom));
+	if (!dom)
+		return -ENOMEM;
+	dom->v = v;
+	dom->stage = opts && opts->stage ? opts->stage : VTD_STAGE_SECOND;
+	dom->levels = opts && opts->levels ? opts->levels : 4;
+	dom->pgsizes = PGSIZE_4K | PGSIZE_2M | PGSIZE_1G;
+	dom->coherent = true;
+	ret = -EINVAL;
+	if (dom->levels < 3 || dom->levels > 5 ||
+	    (dom->stage == VTD_STAGE_FIRST && dom->levels == 3))
+		goto err;
+	/* The format every unit present can walk, so any device may attach. */
+	for (unsigned i = 0; i < v->nunits; i++) {
+		dom->pgsizes &= unit_pgsizes(v->units[i], dom->stage);
+		dom->coherent &= v->units[i]->coherent;
+	}
+	for (unsigned i = 0; i < v->nunits; i++)
+		if (!unit_supports_domain(v->units[i], dom))
+			goto err;
+	ret = -ENOMEM;
+	dom->pt_lock = v->ops->lock_new(v->ctx);
+	dom->cache_lock = v->ops->lock_new(v->ctx);
+	if (!dom->pt_lock || !dom->cache_lock)
+		goto err;
+	ret = pt_alloc_root(dom);
+	if (ret)
+		goto err;
+	vtd_lock(v, v->lock);
+	dom->next = v->domains;
+	v->domains = dom;
+	vtd_unlock(v, v->lock);
+	*out = dom;
+	return 0;
+err:
+	if (dom->pt_lock)
+		v->ops->lock_free(v->ctx, dom->pt_lock);
+	if (dom->cache_lock)
+		v->ops->lock_free(v->ctx, dom->cache_lock);
+	free(dom);
+	return ret;
+}
+
+int vtd_domain_free(struct vtd_domain *dom)
+{
+	struct vtd *v = dom->v;
+
+	vtd_lock(v, v->lock);
+	if (dom->ndevs) {
+		vtd_unlock(v, v->lock);
+		return -EBUSY;
+	}
+	for (struct vtd_domain **pp = &v->domains; *pp; pp = &(*pp)->next) {
+		if (*pp == dom) {
+			*pp = dom->next;
+			break;
+		}
+	}
+	v->tag_walks_freed += dom->tag_walks;
+	vtd_unlock(v, v->lock);
+	pt_free_all(dom);
+	v->ops->lock_free(v->ctx, dom->pt_lock);
+	v->ops->lock_free(v->ctx, dom->cache_lock);
+	free(dom);
+	return 0;
+}
+
+/* The domain's DID on @u, allocated on first use; units[] under cache_lock. */
+int domain_unit_get(struct vtd_domain *dom, struct vtd_unit *u, uint16_t *did)
+{
+	struct domain_unit *free_slot = NULL;
+	int ret = 0;
+
+	vtd_lock(dom->v, dom->cache_lock);
+	for (unsigned i = 0; i < VTD_MAX_UNITS; i++) {
+		struct domain_unit *du = &dom->units[i];
+
+		if (du->unit == u) {
+			du->refcnt++;
+			*did = du->did;
+			goto out;
+		}
+		if (!du->unit && !free_slot)
+			free_slot = du;
+	}
+	ret = unit_did_alloc(u, did);
+	if (!ret)
+		*free_slot = (struct domain_unit){ .unit = u, .refcnt = 1, .did = *did };
+out:
+	vtd_unlock(dom->v, dom->cache_lock);
+	return ret;
+}
+
+void domain_unit_put(struct vtd_domain *dom, struct vtd_unit *u)
+{
+	vtd_lock(dom->v, dom->cache_lock);
+	for (unsigned i = 0; i < VTD_MAX_UNITS; i++) {
+		struct domain_unit *du = &dom->units[i];
+
+		if (du->unit != u)
+			continue;
+		if (!--du->refcnt) {
+			unit_did_free(u, du->did);
+			*du = (struct domain_unit){ 0 };
+		}
+		break;
+	}
+	vtd_unlock(dom->v, dom->cache_lock);
+}
+
+/* ---- Gather ---- */
+
+void vtd_gather_init(struct vtd_gather *g)
+{
+	*g = (struct vtd_gather){ .start = UINT64_MAX };
+}
+
+void vtd_gather_fini(struct vtd_gather *g)
+{
+	free(g->freelist);
+	vtd_gather_init(g);
+}
+
+static bool gather_empty(const struct vtd_gather *g)
+{
+	return g->start > g->end;
+}
+
+/* Free the gathered table pages: the flush that covers them has completed. */
+static void gather_free_pages(struct vtd_domain *dom, struct vtd_gather *g)
+{
+	for (size_t i = 0; i < g->nfree; i++)
+		dom->v->ops->page_free(dom->v->ctx, g->freelist[i]);
+	g->nfree = 0;
+}
+
+/* ---- Map and unmap ---- */
+
+int vtd_map(struct vtd_domain *dom, uint64_t iova, uint64_t pa, uint64_t size, unsigned perm)
+{
+	struct vtd_event ev = { .type = VTD_EV_MAP, .iova = iova, .pa = pa, .size = size };
+	struct vtd_gather freed;
+	int ret;
+
+	if (!(perm & VTD_PERM_RW) || perm & ~VTD_PERM_RW)
+		return -EINVAL;
+	vtd_gather_init(&freed);
+	vtd_lock(dom->v, dom->pt_lock);
+	ret = pt_map_locked(dom, iova, pa, size, perm, &freed);
+	vtd_unlock(dom->v, dom->pt_lock);
+	if (ret)
+		goto out;
+	vtd_trace(dom->v, &ev);
+	/* A superpage replaced tables the hardware may still cache: flush, then free. */
+	if (freed.nfree) {
+		ret = cache_tag_flush_range(dom, iova, iova + size - 1, false);
+		gather_free_pages(dom, &freed);
+	}
+	if (!ret)
+		ret = cache_tag_flush_range_np(dom, iova, iova + size - 1);
+out:
+	vtd_gather_fini(&freed);
+	return ret;
+}
+
+uint64_t vtd_unmap(struct vtd_domain *dom, uint64_t iova, uint64_t size, struct vtd_gather *g)
+{
+	struct vtd_event ev = { .type = VTD_EV_UNMAP, .iova = iova, .size = size };
+	struct vtd_gather mine;
+	uint64_t done, leaf = 0, last = iova + size - 1;
+
+	if (!size || last < iova)
+		return 0;
+	vtd_gather_init(&mine);
+	vtd_lock(dom->v, dom->pt_lock);
+	done = pt_unmap_locked(dom, iova, size, &mine, &leaf);
+	vtd_unlock(dom->v, dom->pt_lock);
+	ev.done = done;
+	vtd_trace(dom->v, &ev);
+	if (!g->queued && done) {
+		/*
+		 * A range disjoint from the gathered one, or another page size:
+		 * flush what was gathered first (its freed tables only — this
+		 * unmap's tables are not yet covered by any flush).
+		 */
+		if (!gather_empty(g) &&
+		    (g->pgsize != leaf || iova > g->end + 1 || last + 1 < g->start))
+			vtd_iotlb_sync(dom, g);
+		g->pgsize = leaf;
+		if (iova < g->start)
+			g->start = iova;
+		if (last > g->end)
+			g->end = last;
+	}
+	for (size_t i = 0; i < mine.nfree; i++)
+		gather_add_free(g, mine.freelist[i]);
+	vtd_gather_fini(&mine);
+	return done;
+}
+
+void vtd_iotlb_sync(struct vtd_domain *dom, struct vtd_gather *g)
+{
+	/* A queued gather belongs to the flush queue, which flushes the domain. */
+	if (g->queued)
+		return;
+	if (!gather_empty(g))
+		cache_tag_flush_range(dom, g->start, g->end, g->nfree == 0);
+	gather_free_pages(dom, g);
+	g->start = UINT64_MAX;
+	g->end = 0;
+	g->pgsize = 0;
+}
+
+uint64_t vtd_unmap_sync(struct vtd_domain *dom, uint64_t iova, uint64_t size)
+{
+	struct vtd_gather g;
+	uint64_t done;
+
+	vtd_gather_init(&g);
+	done = vtd_unmap(dom, iova, size, &g);
+	vtd_iotlb_sync(dom, &g);
+	vtd_gather_fini(&g);
+	return done;
+}
+
+void vtd_flush_all(struct vtd_domain *dom)
+{
+	cache_tag_flush_all(dom);
+}
+
+int vtd_iova_to_phys(struct vtd_domain *dom, uint64_t iova, uint64_t *pa, unsigned *perm)
+{
+	uint64_t pgsize;
+	int ret;
+
+	vtd_lock(dom->v, dom->pt_lock);
+	ret = pt_lookup_locked(dom, iova, pa, perm, &pgsize);
+	vtd_unlock(dom->v, dom->pt_lock);
+	return ret;
+}

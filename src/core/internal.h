@@ -1,0 +1,216 @@
+/*
+ * internal.h — libvtd's structures and the functions its modules share.
+ *
+ * Locks, outermost first (a function that needs one held ends in _locked):
+ *   vtd.lock          the unit, device and domain lists
+ *   domain.pt_lock    the domain's page tables (map, unmap, iova_to_phys)
+ *   domain.cache_lock the domain's cache-tag list and unit array
+ *   unit.lock         the unit's DID allocator, root/context/PASID tables,
+ *                     GCMD handshakes and register-based invalidation
+ *   unit.qi_lock      the unit's invalidation queue
+ * Attach takes vtd.lock, then cache_lock and unit.lock as it goes; a flush
+ * takes cache_lock, then each unit's qi_lock in turn.
+ */
+#ifndef VTD_CORE_INTERNAL_H
+#define VTD_CORE_INTERNAL_H
+
+#include "vtd/vtd.h"
+#include "fmt/desc.h"
+
+#define VTD_MAX_UNITS		8
+#define VTD_QI_BATCH		16	/* descriptors batched per submission */
+#define VTD_DID_RESERVED	2	/* DIDs 0 (CM invalid entries) and 1 (FS/PT) */
+
+/* Counters of one unit, declared once: enum and printed name. */
+#define VTD_UNIT_STATS(X)						\
+	X(UST_QI_SUBMIT, "qi.submit")					\
+	X(UST_DESC_CC, "qi.desc.cc")					\
+	X(UST_DESC_IOTLB_GLOBAL, "qi.desc.iotlb.global")		\
+	X(UST_DESC_IOTLB_DSI, "qi.desc.iotlb.dsi")			\
+	X(UST_DESC_IOTLB_PSI, "qi.desc.iotlb.psi")			\
+	X(UST_DESC_DEVTLB, "qi.desc.devtlb")				\
+	X(UST_DESC_IEC, "qi.desc.iec")					\
+	X(UST_DESC_PIOTLB, "qi.desc.piotlb")				\
+	X(UST_DESC_PC, "qi.desc.pc")					\
+	X(UST_DESC_PDEVTLB, "qi.desc.pdevtlb")				\
+	X(UST_DESC_WAIT, "qi.desc.wait")				\
+	X(UST_QI_IQE, "qi.iqe")						\
+	X(UST_QI_ITE, "qi.ite")						\
+	X(UST_QI_ICE, "qi.ice")						\
+	X(UST_QI_RETRY, "qi.retry")					\
+	X(UST_REG_INV, "reginv")					\
+	X(UST_WBF, "wbf")						\
+	X(UST_CLFLUSH, "clflush")					\
+	X(UST_FAULT, "fault")
+
+#define VTD_STAT_ENUM(e, n) e,
+enum vtd_unit_stat { VTD_UNIT_STATS(VTD_STAT_ENUM) UST_NR };
+#undef VTD_STAT_ENUM
+
+struct vtd_unit {
+	struct vtd *v;
+	unsigned idx;
+	char name[16];
+	uint64_t base, cap, ecap;
+	bool sm;		/* scalable-mode tables */
+	bool qi;		/* queued invalidation in use */
+	bool coherent;		/* ECAP.C: no clflush of root/context/SS tables */
+	unsigned ndoms;
+
+	void *lock;		/* DIDs, root/context/PASID tables, GCMD, register inv */
+	uint64_t *did_map;	/* bitmap of allocated DIDs */
+	uint64_t root;		/* root table */
+
+	void *qi_lock;		/* the invalidation queue below */
+	uint64_t iq;		/* ring */
+	unsigned iq_size;	/* descriptors */
+	bool wide;		/* 256-bit descriptors */
+	unsigned tail;		/* next free slot */
+	uint64_t status;	/* one status dword per slot */
+	uint32_t seq;
+
+	uint64_t stat[UST_NR];	/* updated under qi_lock or lock */
+};
+
+struct vtd_device {
+	struct vtd *v;
+	struct vtd_unit *unit;
+	uint16_t sid;
+	char name[16];		/* "0000:bb:dd.f" as Linux prints it */
+	struct vtd_device_opts opts;
+	struct vtd_domain *domain;	/* under vtd.lock */
+	bool gone;			/* surprise-removed: never answers again */
+	uint32_t rid_pasid;		/* PASID of requests without one (scalable) */
+	uint64_t pasid_dir;		/* scalable mode: PASID directory */
+};
+
+enum cache_tag_type {
+	CACHE_TAG_IOTLB,		/* the unit's IOTLB for (DID, PASID) */
+	CACHE_TAG_DEVTLB,		/* one device's TLB */
+	CACHE_TAG_NESTING_IOTLB,	/* nested domain on this parent (phase 2) */
+	CACHE_TAG_NESTING_DEVTLB,
+};
+
+struct cache_tag {
+	struct cache_tag *next;
+	enum cache_tag_type type;
+	struct vtd_unit *unit;
+	struct vtd_device *dev;		/* DEVTLB kinds */
+	uint16_t did;
+	uint32_t pasid;
+	unsigned users;
+};
+
+/* One unit a domain is attached through: its DID there, and how many devices. */
+struct domain_unit {
+	struct vtd_unit *unit;
+	unsigned refcnt;
+	uint16_t did;
+};
+
+struct vtd_domain {
+	struct vtd *v;
+	struct vtd_domain *next;	/* vtd.domains, under vtd.lock */
+	enum vtd_stage stage;
+	int levels;
+	uint64_t pgd;			/* top-level table */
+	uint64_t pgsizes;		/* leaf sizes every attached unit supports */
+	unsigned ndevs;			/* under vtd.lock */
+
+	bool coherent;			/* every unit snoops SS tables (else clflush) */
+	void *pt_lock;			/* page tables */
+	void *cache_lock;		/* tags, units[] */
+	struct cache_tag *tags;
+	struct domain_unit units[VTD_MAX_UNITS];
+	uint64_t tag_walks;
+};
+
+struct vtd {
+	const struct vtd_ops *ops;
+	void *ctx;
+	void *lock;			/* units[], devices, domains */
+	struct vtd_unit *units[VTD_MAX_UNITS];
+	unsigned nunits;
+	struct vtd_device **devs;
+	unsigned ndevs, devcap;
+	struct vtd_domain *domains;
+	uint64_t tag_walks_freed;	/* tag walks of domains already freed */
+};
+
+/* pgtable.c: the domain's I/O page tables; every _locked call needs pt_lock. */
+#define PGSIZE_4K	(1ULL << 12)
+#define PGSIZE_2M	(1ULL << 21)
+#define PGSIZE_1G	(1ULL << 30)
+/* Allocate the top-level table (dom->pgd). */
+int pt_alloc_root(struct vtd_domain *dom);
+/* Free every table page, top level included; no device may be attached. */
+void pt_free_all(struct vtd_domain *dom);
+/*
+ * Map [iova, iova+size) -> [pa, pa+size) with the largest leaves in
+ * dom->pgsizes that alignment allows. -EEXIST if any page is mapped
+ * already (nothing is changed then), -EINVAL for unaligned arguments,
+ * -ENOMEM. A superpage may replace an empty lower-level table: that
+ * table's pages are added to @freed (the caller flushes, then frees them).
+ */
+int pt_map_locked(struct vtd_domain *dom, uint64_t iova, uint64_t pa, uint64_t size,
+		  unsigned perm, struct vtd_gather *freed);
+/*
+ * Clear every leaf in [iova, iova+size); a superpage the range covers
+ * only partly is split into the next level first. Table pages left empty
+ * and wholly inside the range are unlinked and added to g's freelist.
+ * Returns the bytes that were mapped; *@leaf is the largest leaf size met.
+ */
+uint64_t pt_unmap_locked(struct vtd_domain *dom, uint64_t iova, uint64_t size,
+			 struct vtd_gather *g, uint64_t *leaf);
+int pt_lookup_locked(struct vtd_domain *dom, uint64_t iova, uint64_t *pa, unsigned *perm,
+		     uint64_t *pgsize);
+/* A table-entry write of this domain: clflush when a unit does not snoop. */
+void dom_entry_write(struct vtd_domain *dom, uint64_t pa, uint64_t val);
+/* Remember a table page to free after the next flush; -ENOMEM. */
+int gather_add_free(struct vtd_gather *g, uint64_t pa);
+
+/* domain.c */
+bool unit_supports_domain(const struct vtd_unit *u, const struct vtd_domain *dom);
+int domain_unit_get(struct vtd_domain *dom, struct vtd_unit *u, uint16_t *did);
+void domain_unit_put(struct vtd_domain *dom, struct vtd_unit *u);
+
+/* cache_tag.c */
+int cache_tag_assign(struct vtd_domain *dom, struct vtd_device *dev, uint16_t did,
+		     uint32_t pasid);
+void cache_tag_unassign(struct vtd_domain *dom, struct vtd_device *dev, uint16_t did,
+			uint32_t pasid);
+/* Invalidate [start, end] (inclusive); @ih: only leaves changed. */
+int cache_tag_flush_range(struct vtd_domain *dom, uint64_t start, uint64_t end, bool ih);
+int cache_tag_flush_range_np(struct vtd_domain *dom, uint64_t start, uint64_t end);
+int cache_tag_flush_all(struct vtd_domain *dom);
+/*
+ * Page-selective address and mask for [start, end]: the smallest naturally
+ * aligned block of 2^mask pages that covers it (never less); 52 means all.
+ */
+unsigned psi_mask(uint64_t start, uint64_t end, uint64_t *addr);
+
+/* core.c */
+void vtd_lock(struct vtd *v, void *lock);
+void vtd_unlock(struct vtd *v, void *lock);
+void vtd_yield(struct vtd *v, enum vtd_yield_point where);
+void vtd_trace(struct vtd *v, const struct vtd_event *ev);
+
+/* unit.c */
+void unit_free(struct vtd_unit *u);
+uint64_t unit_reg64(struct vtd_unit *u, unsigned off);
+uint32_t unit_reg32(struct vtd_unit *u, unsigned off);
+void unit_set_reg64(struct vtd_unit *u, unsigned off, uint64_t val);
+void unit_set_reg32(struct vtd_unit *u, unsigned off, uint32_t val);
+/* Write one table entry qword, flushing the line on a non-coherent unit. */
+void unit_entry_write(struct vtd_unit *u, uint64_t pa, uint64_t val, bool coherent_kind);
+void unit_flush_write_buffer(struct vtd_unit *u);
+int unit_did_alloc(struct vtd_unit *u, uint16_t *did);
+void unit_did_free(struct vtd_unit *u, uint16_t did);
+/*
+ * Submit @n descriptors and one wait; return when the wait completed.
+ * -EINVAL if the unit refused one (IQE), -ETIMEDOUT if a device-TLB
+ * invalidation went unanswered by a device that is gone.
+ */
+int qi_submit_sync(struct vtd_unit *u, const struct vtd_desc *d, unsigned n);
+
+#endif
