@@ -106,9 +106,19 @@ void reg_set64(struct vtdm_unit *u, unsigned off, uint64_t val);
 void reg_set32(struct vtdm_unit *u, unsigned off, uint32_t val);
 void unit_fault_event(struct vtdm_unit *u);
 void unit_inv_event(struct vtdm_unit *u);
+/* A translation fault as FRCD records it (10.4.14). */
+struct fault_rec {
+	uint16_t sid;
+	uint32_t pasid;		/* VTD_NO_PASID: PP=0 */
+	uint64_t addr;
+	unsigned reason;
+	unsigned type;		/* enum frcd_type: T2, T1 */
+	unsigned at;		/* PCIe address type: 0 untranslated, 1 translation request, 2 translated */
+	bool priv;		/* supervisor request */
+};
+
 /* Record a translation fault in FRCD (7.1.3); returns whether it was recorded. */
-bool unit_record_fault(struct vtdm_unit *u, uint16_t sid, uint32_t pasid, uint64_t addr,
-		       unsigned reason, unsigned type);
+bool unit_record_fault(struct vtdm_unit *u, const struct fault_rec *f);
 
 /* qi.c */
 void qi_enable(struct vtdm_unit *u, bool on);

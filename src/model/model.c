@@ -116,7 +116,9 @@ static void build_caps(struct vtdm_unit *u)
 		  (c->dt ? ECAP_DT : 0) | (c->pt ? ECAP_PT : 0) | (c->sc ? ECAP_SC : 0) |
 		  FIELD_PREP(ECAP_IRO, VTDM_IRO);
 	if (c->sm) {
-		u->ecap |= ECAP_SMTS | (c->slts ? ECAP_SSTS : 0) | (c->flts ? ECAP_FSTS : 0);
+		/* SRS: requests without PASID may be supervisor ones (RID_PRIV, SRE). */
+		u->ecap |= ECAP_SMTS | ECAP_SRS | (c->slts ? ECAP_SSTS : 0) |
+			   (c->flts ? ECAP_FSTS : 0);
 		if (c->pasid)
 			u->ecap |= ECAP_PASID | FIELD_PREP(ECAP_PSS, c->pss);
 		u->ecap |= c->pds ? ECAP_PDS : 0;

@@ -175,8 +175,7 @@ static void update_ppf(struct vtdm_unit *u)
 	reg_set32(u, DMAR_FSTS_REG, fsts);
 }
 
-bool unit_record_fault(struct vtdm_unit *u, uint16_t sid, uint32_t pasid, uint64_t addr,
-		       unsigned reason, unsigned type)
+bool unit_record_fault(struct vtdm_unit *u, const struct fault_rec *f)
 {
 	uint32_t fsts = reg32(u, DMAR_FSTS_REG);
 	unsigned i = u->frcd_next;
@@ -193,11 +192,12 @@ bool unit_record_fault(struct vtdm_unit *u, uint16_t sid, uint32_t pasid, uint64
 			unit_fault_event(u);
 		return false;
 	}
-	hi = FIELD_PREP(FRCD_HI_SID, sid) | FIELD_PREP(FRCD_HI_FR, reason) |
-	     ((type & 1) ? FRCD_HI_T1 : 0) | ((type & 2) ? FRCD_HI_T2 : 0) | FRCD_HI_F;
-	if (pasid != VTD_NO_PASID)
-		hi |= FRCD_HI_PP | FIELD_PREP(FRCD_HI_PV, pasid);
-	reg_set64(u, frcd_off(u, i), addr & FRCD_LO_FI);
+	hi = FIELD_PREP(FRCD_HI_SID, f->sid) | FIELD_PREP(FRCD_HI_FR, f->reason) |
+	     ((f->type & 1) ? FRCD_HI_T1 : 0) | ((f->type & 2) ? FRCD_HI_T2 : 0) |
+	     FIELD_PREP(FRCD_HI_AT, f->at) | (f->priv ? FRCD_HI_PRIV : 0) | FRCD_HI_F;
+	if (f->pasid != VTD_NO_PASID)
+		hi |= FRCD_HI_PP | FIELD_PREP(FRCD_HI_PV, f->pasid);
+	reg_set64(u, frcd_off(u, i), f->addr & FRCD_LO_FI);
 	reg_set64(u, frcd_off(u, i) + 8, hi);
 	u->frcd_next = (i + 1) % u->cfg.nfr;
 	u->stat[ST_FAULT_RECORDED]++;

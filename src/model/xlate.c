@@ -18,10 +18,11 @@
 #include "fmt/regs.h"
 #include "model/internal.h"
 
+/* Request kinds, numbered as the PCIe AT field encodes them (FRCD.AT). */
 enum req_kind {
-	REQ_UNTRANSLATED,	/* ordinary DMA */
-	REQ_TRANSLATION,	/* ATS translation request */
-	REQ_TRANSLATED,		/* DMA with an address the device TLB gave */
+	REQ_UNTRANSLATED = 0,	/* ordinary DMA */
+	REQ_TRANSLATION = 1,	/* ATS translation request */
+	REQ_TRANSLATED = 2,	/* DMA with an address the device TLB gave */
 };
 
 enum stage { STAGE_SS = 1, STAGE_FS = 2, STAGE_PT = 3 };
@@ -642,10 +643,17 @@ static int translate(struct vtdm_unit *u, const struct req *r, struct vtdm_xlate
 		return 0;
 	}
 	x->fault = fault;
-	if (!c.fpd)
-		x->recorded = unit_record_fault(u, r->sid, r->pasid, r->addr, (unsigned)fault,
-						r->kind == REQ_TRANSLATION ? FRCD_TYPE_TRANSLATE :
-						r->write ? FRCD_TYPE_WRITE : FRCD_TYPE_READ);
+	if (!c.fpd) {
+		struct fault_rec f = {
+			.sid = r->sid, .pasid = r->pasid, .addr = r->addr, .reason = (unsigned)fault,
+			.type = r->kind == REQ_TRANSLATION ? FRCD_TYPE_TRANSLATE :
+				r->write ? FRCD_TYPE_WRITE : FRCD_TYPE_READ,
+			.at = (unsigned)r->kind,	/* enum req_kind follows the PCIe AT encoding */
+			.priv = c.priv,
+		};
+
+		x->recorded = unit_record_fault(u, &f);
+	}
 	return 1;
 }
 
