@@ -212,7 +212,7 @@ static int flush_tags_locked(struct vtd_domain *dom, uint64_t start, uint64_t en
 {
 	struct batch b = { 0 };
 
-	dom->tag_walks++;
+	stat_inc(&dom->tag_walks);
 	for (struct cache_tag *t = dom->tags; t; t = t->next) {
 		struct vtd_unit *u = t->unit;
 
@@ -274,7 +274,7 @@ int cache_tag_flush_range_np(struct vtd_domain *dom, uint64_t start, uint64_t en
 	struct batch b = { 0 };
 
 	vtd_lock(dom->v, dom->cache_lock);
-	dom->tag_walks++;
+	stat_inc(&dom->tag_walks);
 	for (struct cache_tag *t = dom->tags; t; t = t->next) {
 		struct vtd_unit *u = t->unit;
 

@@ -87,7 +87,7 @@ int vtd_stat(struct vtd *v, const char *name, uint64_t *val)
 	if (!strcmp(name, "tag.walk")) {
 		vtd_lock(v, v->lock);
 		for (struct vtd_domain *d = v->domains; d; d = d->next)
-			*val += d->tag_walks;
+			*val += stat_read(&d->tag_walks);
 		*val += v->tag_walks_freed;
 		vtd_unlock(v, v->lock);
 		return 0;
@@ -99,7 +99,7 @@ int vtd_stat(struct vtd *v, const char *name, uint64_t *val)
 			i = find_stat(name + n + 1);
 			if (i < 0)
 				return -ENOENT;
-			*val = v->units[u]->stat[i];
+			*val = stat_read(&v->units[u]->stat[i]);
 			return 0;
 		}
 	}
@@ -107,7 +107,7 @@ int vtd_stat(struct vtd *v, const char *name, uint64_t *val)
 	if (i < 0)
 		return -ENOENT;
 	for (unsigned u = 0; u < v->nunits; u++)
-		*val += v->units[u]->stat[i];
+		*val += stat_read(&v->units[u]->stat[i]);
 	return 0;
 }
 
@@ -126,6 +126,6 @@ void vtd_stats_foreach(struct vtd *v, void (*fn)(void *arg, const char *name, ui
 	for (unsigned u = 0; u < v->nunits; u++)
 		for (int i = 0; i < UST_NR; i++) {
 			snprintf(name, sizeof(name), "%s.%s", v->units[u]->name, unit_stat_names[i]);
-			fn(arg, name, v->units[u]->stat[i]);
+			fn(arg, name, stat_read(&v->units[u]->stat[i]));
 		}
 }

@@ -108,7 +108,7 @@ int vtd_domain_free(struct vtd_domain *dom)
 			break;
 		}
 	}
-	v->tag_walks_freed += dom->tag_walks;
+	v->tag_walks_freed += stat_read(&dom->tag_walks);
 	vtd_unlock(v, v->lock);
 	pt_free_all(dom);
 	v->ops->lock_free(v->ctx, dom->pt_lock);
@@ -162,17 +162,6 @@ void domain_unit_put(struct vtd_domain *dom, struct vtd_unit *u)
 
 /* ---- Gather ---- */
 
-void vtd_gather_init(struct vtd_gather *g)
-{
-	*g = (struct vtd_gather){ .start = UINT64_MAX };
-}
-
-void vtd_gather_fini(struct vtd_gather *g)
-{
-	free(g->freelist);
-	vtd_gather_init(g);
-}
-
 static bool gather_empty(const struct vtd_gather *g)
 {
 	return g->start > g->end;
@@ -200,17 +189,21 @@ int vtd_map(struct vtd_domain *dom, uint64_t iova, uint64_t pa, uint64_t size, u
 	vtd_lock(dom->v, dom->pt_lock);
 	ret = pt_map_locked(dom, iova, pa, size, perm, &freed);
 	vtd_unlock(dom->v, dom->pt_lock);
-	if (ret)
-		goto out;
-	vtd_trace(dom->v, &ev);
-	/* A superpage replaced tables the hardware may still cache: flush, then free. */
+	if (!ret)
+		vtd_trace(dom->v, &ev);
+	/*
+	 * A superpage replaced tables the hardware may still cache (even if
+	 * the map failed later and was undone): flush, then free them.
+	 */
 	if (freed.nfree) {
-		ret = cache_tag_flush_range(dom, iova, iova + size - 1, false);
+		int err = cache_tag_flush_range(dom, iova, iova + size - 1, false);
+
 		gather_free_pages(dom, &freed);
+		if (!ret)
+			ret = err;
 	}
 	if (!ret)
 		ret = cache_tag_flush_range_np(dom, iova, iova + size - 1);
-out:
 	vtd_gather_fini(&freed);
 	return ret;
 }
@@ -244,8 +237,14 @@ uint64_t vtd_unmap(struct vtd_domain *dom, uint64_t iova, uint64_t size, struct 
 		if (last > g->end)
 			g->end = last;
 	}
-	for (size_t i = 0; i < mine.nfree; i++)
-		gather_add_free(g, mine.freelist[i]);
+	for (size_t i = 0; i < mine.nfree; i++) {
+		if (gather_add_free(g, mine.freelist[i]) == 0)
+			continue;
+		/* No room to defer them: flush this range now, then free the rest. */
+		cache_tag_flush_range(dom, iova, last, false);
+		for (; i < mine.nfree; i++)
+			dom->v->ops->page_free(dom->v->ctx, mine.freelist[i]);
+	}
 	vtd_gather_fini(&mine);
 	return done;
 }

@@ -69,7 +69,7 @@ struct vtd_unit {
 	uint64_t status;	/* one status dword per slot */
 	uint32_t seq;
 
-	uint64_t stat[UST_NR];	/* updated under qi_lock or lock */
+	uint64_t stat[UST_NR];	/* stat_inc/stat_read: atomic */
 };
 
 struct vtd_device {
@@ -122,7 +122,7 @@ struct vtd_domain {
 	void *cache_lock;		/* tags, units[] */
 	struct cache_tag *tags;
 	struct domain_unit units[VTD_MAX_UNITS];
-	uint64_t tag_walks;
+	uint64_t tag_walks;		/* stat_inc/stat_read: atomic */
 };
 
 struct vtd {
@@ -150,7 +150,8 @@ void pt_free_all(struct vtd_domain *dom);
  * dom->pgsizes that alignment allows. -EEXIST if any page is mapped
  * already (nothing is changed then), -EINVAL for unaligned arguments,
  * -ENOMEM. A superpage may replace an empty lower-level table: that
- * table's pages are added to @freed (the caller flushes, then frees them).
+ * table's pages are added to @freed (not NULL), which the caller must
+ * flush and then free even when the call failed and was undone.
  */
 int pt_map_locked(struct vtd_domain *dom, uint64_t iova, uint64_t pa, uint64_t size,
 		  unsigned perm, struct vtd_gather *freed);
@@ -158,7 +159,9 @@ int pt_map_locked(struct vtd_domain *dom, uint64_t iova, uint64_t pa, uint64_t s
  * Clear every leaf in [iova, iova+size); a superpage the range covers
  * only partly is split into the next level first. Table pages left empty
  * and wholly inside the range are unlinked and added to g's freelist.
- * Returns the bytes that were mapped; *@leaf is the largest leaf size met.
+ * Returns the bytes that were mapped (0 also when nothing could be split
+ * for lack of memory, with no translation changed); *@leaf is the largest
+ * leaf size met.
  */
 uint64_t pt_unmap_locked(struct vtd_domain *dom, uint64_t iova, uint64_t size,
 			 struct vtd_gather *g, uint64_t *leaf);
@@ -188,6 +191,17 @@ int cache_tag_flush_all(struct vtd_domain *dom);
  * aligned block of 2^mask pages that covers it (never less); 52 means all.
  */
 unsigned psi_mask(uint64_t start, uint64_t end, uint64_t *addr);
+
+/* Counters are bumped under different locks and read under none. */
+static inline void stat_inc(uint64_t *c)
+{
+	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t stat_read(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
 
 /* core.c */
 void vtd_lock(struct vtd *v, void *lock);

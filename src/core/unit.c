@@ -45,7 +45,7 @@ void unit_entry_write(struct vtd_unit *u, uint64_t pa, uint64_t val, bool cohere
 	/* Root, context and second-stage tables are snooped only with ECAP.C. */
 	if (!u->coherent && !coherent_kind) {
 		v->ops->clflush(v->ctx, pa);
-		u->stat[UST_CLFLUSH]++;
+		stat_inc(&u->stat[UST_CLFLUSH]);
 	}
 }
 
@@ -97,7 +97,7 @@ void unit_flush_write_buffer(struct vtd_unit *u)
 		return;
 	vtd_lock(u->v, u->lock);
 	gcmd_locked(u, (uint32_t)GCMD_WBF, true, (uint32_t)GSTS_WBFS, false);
-	u->stat[UST_WBF]++;
+	stat_inc(&u->stat[UST_WBF]);
 	vtd_unlock(u->v, u->lock);
 }
 
@@ -138,17 +138,17 @@ static void count_desc(struct vtd_unit *u, const struct vtd_desc *d)
 
 	vtd_desc_decode(d, &f);
 	switch (f.type) {
-	case DESC_CC: u->stat[UST_DESC_CC]++; break;
+	case DESC_CC: stat_inc(&u->stat[UST_DESC_CC]); break;
 	case DESC_IOTLB:
-		u->stat[f.g == IOTLB_G_GLOBAL ? UST_DESC_IOTLB_GLOBAL :
-			f.g == IOTLB_G_DSI ? UST_DESC_IOTLB_DSI : UST_DESC_IOTLB_PSI]++;
+		stat_inc(&u->stat[f.g == IOTLB_G_GLOBAL ? UST_DESC_IOTLB_GLOBAL :
+				  f.g == IOTLB_G_DSI ? UST_DESC_IOTLB_DSI : UST_DESC_IOTLB_PSI]);
 		break;
-	case DESC_DEVTLB: u->stat[UST_DESC_DEVTLB]++; break;
-	case DESC_IEC: u->stat[UST_DESC_IEC]++; break;
-	case DESC_WAIT: u->stat[UST_DESC_WAIT]++; break;
-	case DESC_PIOTLB: u->stat[UST_DESC_PIOTLB]++; break;
-	case DESC_PC: u->stat[UST_DESC_PC]++; break;
-	case DESC_PDEVTLB: u->stat[UST_DESC_PDEVTLB]++; break;
+	case DESC_DEVTLB: stat_inc(&u->stat[UST_DESC_DEVTLB]); break;
+	case DESC_IEC: stat_inc(&u->stat[UST_DESC_IEC]); break;
+	case DESC_WAIT: stat_inc(&u->stat[UST_DESC_WAIT]); break;
+	case DESC_PIOTLB: stat_inc(&u->stat[UST_DESC_PIOTLB]); break;
+	case DESC_PC: stat_inc(&u->stat[UST_DESC_PC]); break;
+	case DESC_PDEVTLB: stat_inc(&u->stat[UST_DESC_PDEVTLB]); break;
 	}
 }
 
@@ -190,7 +190,7 @@ static int qi_fault_locked(struct vtd_unit *u, unsigned start, unsigned wait_slo
 		unsigned n = (wait_slot + u->iq_size - start) % u->iq_size;
 		struct vtd_desc nop = vtd_desc_encode(&(struct vtd_desc_fields){ .type = DESC_WAIT });
 
-		u->stat[UST_QI_IQE]++;
+		stat_inc(&u->stat[UST_QI_IQE]);
 		/* Ours: replace the refused descriptor by a plain wait, let the rest run. */
 		if ((head + u->iq_size - start) % u->iq_size <= n) {
 			put_desc(u, head, &nop, false);
@@ -202,16 +202,16 @@ static int qi_fault_locked(struct vtd_unit *u, unsigned start, unsigned wait_slo
 	if (fsts & FSTS_ITE) {
 		uint16_t sid = (uint16_t)FIELD_GET(IQER_ITESID, unit_reg64(u, DMAR_IQER_REG));
 
-		u->stat[UST_QI_ITE]++;
+		stat_inc(&u->stat[UST_QI_ITE]);
 		unit_set_reg32(u, DMAR_FSTS_REG, (uint32_t)FSTS_ITE);
 		/* Our wait was aborted. A device that is gone never answers. */
 		if (!sid_alive(u, sid) || ++*retries > QI_RETRIES)
 			return -ETIMEDOUT;
-		u->stat[UST_QI_RETRY]++;
+		stat_inc(&u->stat[UST_QI_RETRY]);
 		return 1;
 	}
 	if (fsts & FSTS_ICE) {
-		u->stat[UST_QI_ICE]++;
+		stat_inc(&u->stat[UST_QI_ICE]);
 		unit_set_reg32(u, DMAR_FSTS_REG, (uint32_t)FSTS_ICE);
 	}
 	return 0;
@@ -235,7 +235,7 @@ again:
 		v->ops->mem_write32(v->ctx, status, 0);
 		put_desc(u, wait_slot, &w, false);
 		u->tail = (wait_slot + 1) % u->iq_size;
-		u->stat[UST_QI_SUBMIT]++;
+		stat_inc(&u->stat[UST_QI_SUBMIT]);
 		unit_set_reg64(u, DMAR_IQT_REG, (uint64_t)u->tail * desc_bytes(u));
 		vtd_yield(v, VTD_Y_DESC_WRITE);
 
@@ -266,7 +266,7 @@ static int reg_invalidate_locked(struct vtd_unit *u, const struct vtd_desc *d)
 	uint64_t r;
 
 	vtd_desc_decode(d, &f);
-	u->stat[UST_REG_INV]++;
+	stat_inc(&u->stat[UST_REG_INV]);
 	switch (f.type) {
 	case DESC_CC:
 		unit_set_reg64(u, DMAR_CCMD_REG, CCMD_ICC | FIELD_PREP(CCMD_CIRG, f.g) |
@@ -459,7 +459,7 @@ int vtd_unit_faults(struct vtd_unit *u, void (*fn)(void *arg, uint16_t sid, uint
 			   unit_reg64(u, frcd + 16 * i) & FRCD_LO_FI,
 			   (unsigned)FIELD_GET(FRCD_HI_FR, hi), !(hi & FRCD_HI_T1));
 		unit_set_reg32(u, frcd + 16 * i + 12, (uint32_t)(FRCD_HI_F >> 32));
-		u->stat[UST_FAULT]++;
+		stat_inc(&u->stat[UST_FAULT]);
 		n++;
 	}
 	unit_set_reg32(u, DMAR_FSTS_REG, (uint32_t)FSTS_PFO);
