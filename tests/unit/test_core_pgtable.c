@@ -24,7 +24,7 @@
 /*
  * The host's ops with a spy in front of page_alloc, mem_write64, clflush
  * and yield: it counts, optionally logs, and can make allocations fail.
- * Each test runs in its own process, so one static instance is enough.
+ * One static instance, reset in teardown (tests may share a process: -n).
  */
 struct spy_rec {
 	char kind;		/* 'w' entry write, 'f' clflush */
@@ -159,7 +159,8 @@ static void pt_env_fini(struct pt_env *e)
 	vtd_host_destroy(e->h);
 	vtdm_destroy(e->m);
 	free(spy.log);
-	spy.log = NULL;
+	/* -n runs every test in one process: leave no state for the next. */
+	spy = (struct spy){ 0 };
 }
 
 /* ---- The calls under test, taken under pt_lock as the core takes them ---- */
