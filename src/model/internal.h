@@ -94,6 +94,12 @@ struct vtdm_device *vtdm_find_dev(struct vtdm *m, uint16_t sid);
 /* One qword of a table as unit @u's walker sees it; -EFAULT outside RAM. */
 int unit_table_read64(struct vtdm_unit *u, uint64_t addr, enum tbl_kind kind, uint64_t *val);
 void unit_wbf(struct vtdm_unit *u);
+/*
+ * The write-buffer drain a unit with CAP.RWBF performs by itself before it
+ * completes an invalidation, register-based or queued (VT-d 6.8): software
+ * needs GCMD.WBF only for changes no invalidation follows.
+ */
+void unit_drain_wb(struct vtdm_unit *u);
 void unit_tick(struct vtdm_unit *u);
 
 /* regs.c */

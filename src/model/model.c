@@ -396,11 +396,17 @@ static bool drain_wb(struct cache_entry *e, const void *arg)
 	return e->val[V_FLAGS] == 0;
 }
 
-/* GCMD.WBF, or the implicit flush of register-based invalidation (6.8). */
+void unit_drain_wb(struct vtdm_unit *u)
+{
+	if (u->cfg.rwbf && u->view.count)
+		cache_remove_if(&u->view, drain_wb, NULL);
+}
+
+/* GCMD.WBF: software's explicit flush (6.8), counted as `wbf`. */
 void unit_wbf(struct vtdm_unit *u)
 {
 	u->stat[ST_WBF]++;
-	cache_remove_if(&u->view, drain_wb, NULL);
+	unit_drain_wb(u);
 }
 
 int unit_table_read64(struct vtdm_unit *u, uint64_t addr, enum tbl_kind kind, uint64_t *val)

@@ -151,6 +151,9 @@ static void process(struct vtdm_unit *u, const struct vtd_desc *d)
 	vtd_desc_decode(d, &f);
 	u->stat[ST_DESC]++;
 	vtdm_charge(u->m, u->m->cfg.costs.desc);
+	/* An invalidation drains the write buffer before it is performed (6.8). */
+	if (f.type != DESC_WAIT)
+		unit_drain_wb(u);
 	switch (f.type) {
 	case DESC_CC:
 		u->stat[cc_stat[f.g]]++;
@@ -310,9 +313,8 @@ void reg_inv_iotlb(struct vtdm_unit *u)
 		u->stat[ST_REGINV_IOTLB]++;
 		inv_iotlb(u, g, (uint16_t)FIELD_GET(IOTLB_DID, iotlb), iva & IVA_ADDR, am,
 			  iva & IVA_IH);
-		/* With RWBF the unit drains the write buffer before completing. */
-		if (u->cfg.rwbf)
-			unit_wbf(u);
+		/* With RWBF the unit drains the write buffer before completing (6.8). */
+		unit_drain_wb(u);
 		vtdm_charge(u->m, u->m->cfg.costs.reg_inv);
 	}
 	field_set(&iotlb, IOTLB_IAIG, g);

@@ -654,7 +654,8 @@ TEST_F(regs_reginv, iotlb_reg_drains_write_buffer)
 	EXPECT_EQ(FR_READ, rd_fault(e, SID_DMA, VTD_NO_PASID, IOVA_HOLE));
 	EXPECT_EQ(1, hw_stat(e, "walk.stale_read"));
 	iotlb_reg(e, REG_GRAN_DOMAIN, DID_B, 0, 0);
-	EXPECT_EQ(2, hw_stat(e, "wbf"));
+	/* The unit's own drain: not a GCMD.WBF, so `wbf` stays. */
+	EXPECT_EQ(1, hw_stat(e, "wbf"));
 	EXPECT_EQ(VAL_B, rd(e, SID_DMA, IOVA_HOLE));
 	EXPECT_EQ(1, hw_stat(e, "walk.stale_read"));
 }
@@ -1010,6 +1011,30 @@ TEST_F(regs_wbuf, rwbf_table_writes_need_wbf)
 	EXPECT_EQ(VAL_B, rd(e, SID_DMA, IOVA_B));
 	EXPECT_EQ(2, hw_stat(e, "walk.stale_read"));
 	EXPECT_EQ(2, hw_stat(e, "wbf"));
+}
+
+/*
+ * CAP.RWBF: a queued invalidation drains the write buffer before it is
+ * performed (6.8), so an unmap needs no GCMD.WBF: after the IOTLB
+ * invalidation the walker sees the cleared entry.
+ */
+TEST_F(regs_wbuf, rwbf_queued_invalidation_drains)
+{
+	struct hwenv *e = &self->e;
+	uint64_t pte;
+
+	wbuf_unit(e, self->caching, "rwbf=1", &self->root, &self->a, &self->b);
+	ASSERT_EQ(0, wbf(e));
+	EXPECT_EQ(VAL_A, rd(e, SID_DMA, IOVA_A));
+	/* Unmap IOVA_A: the cleared entry waits in the write buffer. */
+	pte = hw_pte_addr(e, self->root, 4, IOVA_A, 1, false);
+	ASSERT_NE(0, pte);
+	hw_wr64(e, pte, 0);
+	hw_inv_iotlb_psi(e, 0, DID_A, IOVA_A, 0, false);
+	/* The invalidation drained it: a re-walk faults, with no GCMD.WBF. */
+	EXPECT_EQ(FR_READ, rd_fault(e, SID_DMA, VTD_NO_PASID, IOVA_A));
+	EXPECT_EQ(1, hw_stat(e, "wbf"));
+	EXPECT_EQ(0, hw_stat(e, "walk.stale_read"));
 }
 
 /* ECAP.C=0: a second-stage PTE write is invisible until its line is flushed. */
