@@ -198,8 +198,16 @@ static int after_install(struct vtd_device *dev, uint16_t did, bool new_ctx)
 	struct vtd_desc d[3];
 	unsigned n = 0;
 
-	if (!(u->cap & CAP_CM))
+	/*
+	 * Without CM no invalidation follows, and with RWBF the entry just
+	 * written would sit in the write buffer, unseen by the unit, until
+	 * some later flush (6.8: not present to present needs an explicit
+	 * flush). Under CM the invalidations below drain it.
+	 */
+	if (!(u->cap & CAP_CM)) {
+		unit_flush_write_buffer(u);
 		return 0;
+	}
 	if (new_ctx)
 		d[n++] = vtd_desc_encode(&(struct vtd_desc_fields){
 			.type = DESC_CC, .g = CC_G_DOMAIN, .did = 0 });

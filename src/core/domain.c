@@ -208,18 +208,41 @@ int vtd_map(struct vtd_domain *dom, uint64_t iova, uint64_t pa, uint64_t size, u
 	return ret;
 }
 
+/* Size of the leaf that maps @iova, 4K if none does. */
+static uint64_t leaf_size_locked(struct vtd_domain *dom, uint64_t iova)
+{
+	uint64_t pa, pgsize;
+	unsigned perm;
+
+	return pt_lookup_locked(dom, iova, &pa, &perm, &pgsize) ? PGSIZE_4K : pgsize;
+}
+
 uint64_t vtd_unmap(struct vtd_domain *dom, uint64_t iova, uint64_t size, struct vtd_gather *g)
 {
 	struct vtd_event ev = { .type = VTD_EV_UNMAP, .iova = iova, .size = size };
 	struct vtd_gather mine;
-	uint64_t done, leaf = 0, last = iova + size - 1;
+	uint64_t done, leaf = 0, last = iova + size - 1, lo, hi, lo_size, hi_size;
 
 	if (!size || last < iova)
 		return 0;
 	vtd_gather_init(&mine);
 	vtd_lock(dom->v, dom->pt_lock);
+	/*
+	 * A superpage the range covers only in part is split, which changes
+	 * its entry; invalidating a superpage's mapping needs an address
+	 * mask that covers all of it (VT-d 11.4.8.2 IVA_REG.AM: "at least 9"
+	 * for a 2 MB page). So the flush covers the superpages at both ends.
+	 */
+	lo_size = leaf_size_locked(dom, iova);
+	hi_size = leaf_size_locked(dom, last);
+	lo = iova & ~(lo_size - 1);
+	hi = last | (hi_size - 1);
 	done = pt_unmap_locked(dom, iova, size, &mine, &leaf);
 	vtd_unlock(dom->v, dom->pt_lock);
+	if (leaf < lo_size)
+		leaf = lo_size;
+	if (leaf < hi_size)
+		leaf = hi_size;
 	ev.done = done;
 	vtd_trace(dom->v, &ev);
 	if (!g->queued && done) {
@@ -229,19 +252,19 @@ uint64_t vtd_unmap(struct vtd_domain *dom, uint64_t iova, uint64_t size, struct 
 		 * unmap's tables are not yet covered by any flush).
 		 */
 		if (!gather_empty(g) &&
-		    (g->pgsize != leaf || iova > g->end + 1 || last + 1 < g->start))
+		    (g->pgsize != leaf || lo > g->end + 1 || hi + 1 < g->start))
 			vtd_iotlb_sync(dom, g);
 		g->pgsize = leaf;
-		if (iova < g->start)
-			g->start = iova;
-		if (last > g->end)
-			g->end = last;
+		if (lo < g->start)
+			g->start = lo;
+		if (hi > g->end)
+			g->end = hi;
 	}
 	for (size_t i = 0; i < mine.nfree; i++) {
 		if (gather_add_free(g, mine.freelist[i]) == 0)
 			continue;
 		/* No room to defer them: flush this range now, then free the rest. */
-		cache_tag_flush_range(dom, iova, last, false);
+		cache_tag_flush_range(dom, lo, hi, false);
 		for (; i < mine.nfree; i++)
 			dom->v->ops->page_free(dom->v->ctx, mine.freelist[i]);
 	}

@@ -1,0 +1,669 @@
+/*
+ * test_scenario.c — the scenario parser (src/bench/scenario.c), in
+ * process: every message a malformed line gets, with its line number,
+ * and the forms a well-formed file may take (comments, blanks, CRLF,
+ * keys anywhere, number syntax, expect qi blocks); then the executor:
+ * exit statuses, messages, trace lines, valid JSON, counter names.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "bench/scenario.h"
+
+/* A unit, a device behind it and a domain: lines 1 to 3. */
+#define BASE	"iommu a\ndevice 00:01.0 iommu=a\ndomain d\n"
+
+struct bad {
+	const char *what;
+	const char *text;
+	int line;
+	const char *msg;
+	size_t len;		/* 0: strlen(text) */
+};
+
+static const struct bad bad_rows[] = {
+	/* Commands and arguments */
+	{ "unknown command", "iommu a\nfrob x\n", 2,
+	  "unknown command 'frob' (commands: iommu, device, domain, attach, detach, map, "
+	  "unmap, flush, dma, expect)" },
+	{ "long word is cut at 40", "aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeee\n", 1,
+	  "unknown command 'aaaaaaaaaabbbbbbbbbbccccccccccdddddddddd...' (commands: iommu, "
+	  "device, domain, attach, detach, map, unmap, flush, dma, expect)" },
+	{ "missing name", "iommu\n", 1, "missing NAME (usage: iommu NAME [KEY=VALUE]...)" },
+	{ "missing size", BASE "map d 0x1000 0x2000\n", 4,
+	  "missing SIZE (usage: map DOMAIN IOVA PA SIZE [perm=r|w|rw])" },
+	{ "missing domain", BASE "flush\n", 4, "missing DOMAIN (usage: flush DOMAIN)" },
+	{ "extra argument", BASE "detach 00:01.0 extra\n", 4,
+	  "unexpected argument 'extra' (usage: detach BDF)" },
+	{ "unknown key", BASE "map d 0 0 4K foo=1\n", 4,
+	  "unknown key 'foo' (usage: map DOMAIN IOVA PA SIZE [perm=r|w|rw])" },
+	{ "key on a command without keys", BASE "attach 00:01.0 d perm=r\n", 4,
+	  "unknown key 'perm' (usage: attach BDF DOMAIN)" },
+	{ "key twice", BASE "map d 0 0 4K perm=r perm=w\n", 4, "key 'perm' is given twice" },
+	{ "too many words", "iommu a b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b "
+	  "b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b\n", 1,
+	  "more than 64 words on one line" },
+	{ "NUL byte", "iommu a\nx\0y\n", 2, "the line holds a NUL byte (not a text file?)", 12 },
+
+	/* Numbers and sizes */
+	{ "bad number", BASE "map d 0x1g 0 4K\n", 4,
+	  "IOVA '0x1g' is not a number (expected decimal or 0x hex)" },
+	{ "sign", BASE "map d -1 0 4K\n", 4,
+	  "IOVA '-1' is not a number (expected decimal or 0x hex)" },
+	{ "no suffix on an address", BASE "map d 4K 0 4K\n", 4,
+	  "IOVA '4K' is not a number (expected decimal or 0x hex)" },
+	{ "65 bits", BASE "map d 0x10000000000000000 0 4K\n", 4,
+	  "IOVA '0x10000000000000000' does not fit in 64 bits" },
+	{ "bad PA", BASE "map d 0 x 4K\n", 4, "PA 'x' is not a number (expected decimal or 0x hex)" },
+	{ "bad size", BASE "map d 0 0 4Q\n", 4,
+	  "SIZE '4Q' is not a size (expected a number, optionally with K, M or G)" },
+	{ "size past 64 bits", BASE "map d 0 0 0xffffffffffffffffK\n", 4,
+	  "SIZE '0xffffffffffffffffK' does not fit in 64 bits" },
+
+	/* iommu */
+	{ "iommu name starts with a digit", "iommu 0abc\n", 1,
+	  "iommu name '0abc' is not a letter followed by letters, digits, '_' or '-' "
+	  "(at most 15 characters)" },
+	{ "iommu name with a dot", "iommu dmar.0\n", 1,
+	  "iommu name 'dmar.0' is not a letter followed by letters, digits, '_' or '-' "
+	  "(at most 15 characters)" },
+	{ "iommu name too long", "iommu abcdefghijklmnop\n", 1,
+	  "iommu name 'abcdefghijklmnop' is not a letter followed by letters, digits, '_' "
+	  "or '-' (at most 15 characters)" },
+	{ "iommu named like a model counter", "iommu iotlb\n", 1,
+	  "iommu name 'iotlb' is the first word of a counter name; pick another (e.g. dmar0)" },
+	{ "iommu named like a libvtd counter", "iommu qi\n", 1,
+	  "iommu name 'qi' is the first word of a counter name; pick another (e.g. dmar0)" },
+	{ "iommu twice", "iommu a\n\niommu a\n", 3, "iommu 'a' is declared twice (first at line 1)" },
+	{ "nine iommus", "iommu a1\niommu a2\niommu a3\niommu a4\niommu a5\niommu a6\n"
+	  "iommu a7\niommu a8\niommu a9\n", 9, "more than 8 iommus" },
+	{ "unknown iommu key", "iommu a foo=1\n", 1, "unknown iommu key 'foo'" },
+	{ "iommu key out of range", "iommu a cm=2\n", 1, "iommu key 'cm': '2' is not a number in 0..1" },
+	{ "iommu caching profile", "iommu a caching=lazy\n", 1,
+	  "iommu key 'caching': 'lazy' is not exact or adversarial" },
+	{ "iommu keys that contradict", "iommu a dt=1 qi=0\n", 1,
+	  "iommu 'a': dt=1 needs qi=1 (device-TLB invalidation is queued only)" },
+	{ "iommu key twice", "iommu a cm=1 cm=0\n", 1, "key 'cm' is given twice" },
+	{ "iommu after the build", BASE "iommu b\n", 4,
+	  "iommu after the machine was built (by line 3)" },
+
+	/* device */
+	{ "device without iommu", "iommu a\ndevice 00:01.0\n", 2,
+	  "missing iommu=NAME (usage: device BDF iommu=NAME [ats=0|1] [qdep=N] [KEY=VALUE]...)" },
+	{ "device behind an unknown iommu", "iommu a\ndevice 00:01.0 iommu=b\n", 2,
+	  "unknown iommu 'b'" },
+	{ "device BDF", "iommu a\ndevice 00:20.0 iommu=a\n", 2, "SID '00:20.0': device 20 is above 1f" },
+	{ "device BDF syntax", "iommu a\ndevice 0:1:2:3 iommu=a\n", 2,
+	  "SID '0:1:2:3' is not BB:DD.F or SSSS:BB:DD.F (hex)" },
+	{ "device twice", "iommu a\ndevice 00:01.0 iommu=a\ndevice 0x8 iommu=a\n", 3,
+	  "device 00:01.0 is declared twice (first at line 2)" },
+	{ "unknown device key", "iommu a\ndevice 00:01.0 iommu=a foo=1\n", 2,
+	  "unknown device key 'foo'" },
+	{ "device qdep", "iommu a\ndevice 00:01.0 iommu=a qdep=33\n", 2,
+	  "device key 'qdep': '33' is not a number in 0..32" },
+	{ "device after the build", BASE "device 00:02.0 iommu=a\n", 4,
+	  "device after the machine was built (by line 3)" },
+
+	/* domain */
+	{ "domain stage", "iommu a\ndomain d stage=3\n", 2, "stage '3' is not 1 or 2" },
+	{ "domain levels", "iommu a\ndomain d levels=6\n", 2, "levels '6' is not 3, 4 or 5" },
+	{ "domain twice", BASE "domain d\n", 4, "domain 'd' is declared twice (first at line 3)" },
+	{ "domain name", "iommu a\ndomain 9\n", 2,
+	  "domain name '9' is not a letter followed by letters, digits, '_' or '-' "
+	  "(at most 15 characters)" },
+
+	/* Names in operations */
+	{ "unknown domain", BASE "map e 0 0 4K\n", 4, "unknown domain 'e'" },
+	{ "domain used before its line", "iommu a\ndevice 00:01.0 iommu=a\nattach 00:01.0 d\n"
+	  "domain d\n", 3, "unknown domain 'd'" },
+	{ "unknown device", BASE "attach 00:02.0 d\n", 4,
+	  "unknown device '00:02.0' (no device line declares it)" },
+	{ "bad BDF in an operation", BASE "dma 1:2 0 4 read\n", 4,
+	  "SID '1:2' is not BB:DD.F or SSSS:BB:DD.F (hex)" },
+
+	/* map, unmap, dma */
+	{ "map perm", BASE "map d 0 0 4K perm=x\n", 4, "perm 'x' is not r, w or rw" },
+	{ "map PA into the table pool", BASE "map d 0 0xfff0000 0x20000\n", 4,
+	  "PA range 0xfff0000 + 0x20000 does not end below 256 MiB (DMA data lives there; "
+	  "libvtd's tables above)" },
+	{ "map PA far away", BASE "map d 0 0xffffffffffff0000 64K\n", 4,
+	  "PA range 0xffffffffffff0000 + 0x10000 does not end below 256 MiB (DMA data lives "
+	  "there; libvtd's tables above)" },
+	{ "unmap unmapped=", BASE "unmap d 0 4K unmapped=x\n", 4,
+	  "unmapped 'x' is not a size (expected a number, optionally with K, M or G)" },
+	{ "dma direction", BASE "dma 00:01.0 0 4 sideways\n", 4,
+	  "direction 'sideways' is not read or write" },
+	{ "dma expect", BASE "dma 00:01.0 0 4 read expect=maybe\n", 4,
+	  "expect 'maybe' is not ok or fault" },
+	{ "dma size 0", BASE "dma 00:01.0 0 0 read\n", 4, "SIZE '0' is not 1 byte to 1M" },
+	{ "dma size 2M", BASE "dma 00:01.0 0 2M read\n", 4, "SIZE '2M' is not 1 byte to 1M" },
+
+	/* expect */
+	{ "expect alone", BASE "expect\n", 4,
+	  "missing what to expect (usage: expect counter NAME OP VALUE, expect delta NAME OP "
+	  "VALUE, or expect qi)" },
+	{ "expect what", BASE "expect nothing\n", 4,
+	  "unknown expectation 'nothing' (expect counter, expect delta or expect qi)" },
+	{ "expect counter without value", BASE "expect counter qi.submit ==\n", 4,
+	  "missing VALUE (usage: expect counter NAME OP VALUE)" },
+	{ "expect counter operator", BASE "expect counter qi.submit => 1\n", 4,
+	  "operator '=>' is not one of == != < <= > >=" },
+	{ "expect counter value", BASE "expect counter qi.submit == one\n", 4,
+	  "VALUE 'one' is not a number (expected decimal or 0x hex)" },
+	{ "expect counter extra", BASE "expect counter qi.submit == 1 2\n", 4,
+	  "unexpected argument '2' (usage: expect counter NAME OP VALUE)" },
+	{ "expect delta first", "iommu a\nexpect delta qi.submit == 1\n", 2,
+	  "expect delta before any operation (it compares a counter across the operation "
+	  "before it)" },
+	{ "expect qi first", "iommu a\nexpect qi\nend\n", 2,
+	  "expect qi before any operation (it lists the descriptors the operation before it "
+	  "submitted)" },
+	{ "expect qi argument", BASE "expect qi now\nend\n", 4,
+	  "unexpected argument 'now' (usage: expect qi)" },
+
+	/* expect qi blocks */
+	{ "block without end", BASE "expect qi\n  iotlb_inv a: 0 0 0 0\n", 4,
+	  "expect qi block has no 'end'" },
+	{ "end alone", BASE "end\n", 4, "'end' without 'expect qi'" },
+	{ "end with an argument", BASE "expect qi\nend now\n", 5,
+	  "unexpected argument 'now' (usage: end)" },
+	{ "command inside a block", BASE "expect qi\nmap d 0 0 4K\nend\n", 5,
+	  "'map' inside the expect qi block of line 4 (missing 'end'?)" },
+	{ "expect inside a block", BASE "expect qi\nexpect qi\nend\n", 5,
+	  "'expect' inside the expect qi block of line 4 (missing 'end'?)" },
+	{ "descriptor type", BASE "expect qi\n  foo_inv a: 0 0 0 0\nend\n", 5,
+	  "'foo_inv' is not a descriptor type (cc_inv, iotlb_inv, dev_tlb_inv, iec_inv, "
+	  "inv_wait, p_iotlb_inv, pc_inv, p_dev_tlb_inv, page_grp_resp, page_strm_resp)" },
+	{ "type 'unknown'", BASE "expect qi\n  unknown a: 0 0 0 0\nend\n", 5,
+	  "'unknown' is not a descriptor type (cc_inv, iotlb_inv, dev_tlb_inv, iec_inv, "
+	  "inv_wait, p_iotlb_inv, pc_inv, p_dev_tlb_inv, page_grp_resp, page_strm_resp)" },
+	{ "missing unit", BASE "expect qi\n  iotlb_inv\nend\n", 5,
+	  "missing UNIT: (usage: TYPE UNIT: QW0 QW1 QW2 QW3, or end)" },
+	{ "unit without colon", BASE "expect qi\n  iotlb_inv a 0 0 0 0\nend\n", 5,
+	  "'a' is not a unit name followed by ':' (usage: TYPE UNIT: QW0 QW1 QW2 QW3, or end)" },
+	{ "unknown unit", BASE "expect qi\n  iotlb_inv b: 0 0 0 0\nend\n", 5, "unknown iommu 'b'" },
+	{ "missing qword", BASE "expect qi\n  iotlb_inv a: 0x200f2 0x10042\nend\n", 5,
+	  "missing QW2 (usage: TYPE UNIT: QW0 QW1 QW2 QW3, or end)" },
+	{ "bad qword", BASE "expect qi\n  iotlb_inv a: 0 zz 0 0\nend\n", 5,
+	  "QW1 'zz' is not a number (expected decimal or 0x hex)" },
+	{ "extra qword", BASE "expect qi\n  iotlb_inv a: 0 0 0 0 0\nend\n", 5,
+	  "unexpected argument '0' (usage: TYPE UNIT: QW0 QW1 QW2 QW3, or end)" },
+};
+
+TEST(scenario_bad_lines)
+{
+	for (size_t i = 0; i < sizeof(bad_rows) / sizeof(bad_rows[0]); i++) {
+		const struct bad *b = &bad_rows[i];
+		struct scenario_error e;
+		struct scenario *s;
+		bool failed_before = th_test_failed();
+
+		s = scenario_parse(b->text, b->len ? b->len : strlen(b->text), &e);
+		EXPECT_NULL(s);
+		scenario_free(s);
+		EXPECT_EQ(b->line, e.line);
+		EXPECT_STREQ(b->msg, e.msg);
+		if (!failed_before && th_test_failed())
+			TH_LOG("in row \"%s\"", b->what);
+	}
+}
+
+static struct scenario *parse_ok(const char *text)
+{
+	struct scenario_error e;
+	struct scenario *s = scenario_parse(text, strlen(text), &e);
+
+	if (!s)
+		TH_LOG("line %d: %s", e.line, e.msg);
+	ASSERT_NONNULL(s);
+	return s;
+}
+
+TEST(scenario_empty_file)
+{
+	struct scenario *s = parse_ok("");
+
+	EXPECT_EQ(0, scenario_nr_steps(s));
+	scenario_free(s);
+	s = parse_ok("# nothing but a comment\n\n   \t\n");
+	EXPECT_EQ(0, scenario_nr_steps(s));
+	scenario_free(s);
+}
+
+/* Declarations are not steps; every operation and expectation is one. */
+TEST(scenario_steps)
+{
+	struct scenario *s = parse_ok(
+		"iommu dmar0 cm=1 psi=1 mamv=18 caching=adversarial\n"
+		"iommu dmar1 sm=1 dt=1\n"
+		"device 00:01.0 iommu=dmar0\n"
+		"device 00:02.0 iommu=dmar1 ats=1 qdep=8\n"
+		"domain d\n"
+		"domain f stage=1 levels=4\n"
+		"attach 00:01.0 d\n"
+		"map d 0x10000 0x100000 16K perm=rw\n"
+		"expect qi\n"
+		"  iotlb_inv dmar0: 0x200f2 0x10002 0x0 0x0\n"
+		"end\n"
+		"expect delta qi.submit == 1\n"
+		"expect counter iotlb.hit >= 0\n"
+		"dma 00:01.0 0x10000 16K write expect=ok\n"
+		"unmap d 0x10000 16K unmapped=16K\n"
+		"flush d\n"
+		"detach 00:01.0\n");
+
+	EXPECT_EQ(11, scenario_nr_steps(s));
+	scenario_free(s);
+}
+
+/* '#' starts a comment anywhere; blanks are spaces and tabs; CRLF is fine. */
+TEST(scenario_comments_blanks_crlf)
+{
+	struct scenario *s = parse_ok(
+		"iommu a#no blank needed before the comment\r\n"
+		"\tdevice\t00:01.0   iommu=a   # trailing\r\n"
+		"domain d\r\n"
+		"map d 0x1000 0x2000 4K#comment\r\n"
+		"\r\n"
+		"expect qi # the block's lines may be indented and commented too\r\n"
+		"   # a comment line inside the block\r\n"
+		"end\r\n"
+		"flush d");	/* no newline at the end */
+
+	EXPECT_EQ(4, scenario_nr_steps(s));
+	scenario_free(s);
+}
+
+/* Keys may come anywhere after the command; operators are not keys. */
+TEST(scenario_keys_anywhere)
+{
+	struct scenario *s = parse_ok(BASE
+		"map perm=r d 0x1000 0x2000 4K\n"
+		"dma expect=fault 00:01.0 0x1000 4 write\n"
+		"expect counter fault >= 1\n"
+		"expect counter fault <= 1\n"
+		"expect counter fault != 2\n");
+
+	EXPECT_EQ(6, scenario_nr_steps(s));
+	scenario_free(s);
+}
+
+/* Decimal, 0x hex (either case), K/M/G sizes; a leading 0 is not octal. */
+TEST(scenario_numbers)
+{
+	struct scenario *s = parse_ok(BASE
+		"map d 4096 0X2000 0x1K\n"
+		"map d 010 0x3000 4k\n"		/* 10: libvtd refuses it at run time */
+		"unmap d 0x1000 1M\n"
+		"map d 0 0 0x10000000\n"
+		"map d 0 0x0fffe000 8K\n"
+		"expect counter time.ns < 0xffffffffffffffff\n"
+		"dma 0x8 0 1M read expect=fault\n");
+
+	EXPECT_EQ(8, scenario_nr_steps(s));
+	scenario_free(s);
+}
+
+/* An empty expect qi block says "no descriptors at all". */
+TEST(scenario_empty_qi_block)
+{
+	struct scenario *s = parse_ok(BASE "expect qi\nend\n");
+
+	EXPECT_EQ(2, scenario_nr_steps(s));
+	scenario_free(s);
+}
+
+/* The first bad line stops the parse, even with later bad lines. */
+TEST(scenario_first_error_wins)
+{
+	static const char text[] = BASE "flush x\nfrob\n";
+	struct scenario_error e;
+
+	EXPECT_NULL(scenario_parse(text, sizeof(text) - 1, &e));
+	EXPECT_EQ(4, e.line);
+	EXPECT_STREQ("unknown domain 'x'", e.msg);
+}
+
+/* ---------------------------------------------------------------- running */
+
+/* The outcome of scenario_run on @text, with what it wrote to out and err. */
+struct ran {
+	int status;
+	char *out, *err;
+	size_t outlen, errlen;
+};
+
+static void run_text(const char *name, const char *text, unsigned flags, struct ran *r)
+{
+	struct scenario_error e;
+	struct scenario *s = scenario_parse(text, strlen(text), &e);
+	FILE *out, *err;
+
+	if (!s)
+		TH_LOG("line %d: %s", e.line, e.msg);
+	ASSERT_NONNULL(s);
+	out = open_memstream(&r->out, &r->outlen);
+	err = open_memstream(&r->err, &r->errlen);
+	ASSERT_NONNULL(out);
+	ASSERT_NONNULL(err);
+	r->status = scenario_run(s, name, out, err, flags);
+	fclose(out);
+	fclose(err);
+	scenario_free(s);
+}
+
+static void ran_free(struct ran *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+/* ---- a strict JSON checker (RFC 8259), so the tests need no tool ---- */
+
+static const char *json_value(const char *p, int depth);
+
+static const char *json_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* A string, with valid escapes, no raw control characters, valid UTF-8. */
+static const char *json_string(const char *p)
+{
+	if (*p++ != '"')
+		return NULL;
+	while (*p != '"') {
+		unsigned char c = (unsigned char)*p;
+
+		if (c < 0x20)
+			return NULL;
+		if (c == '\\') {
+			p++;
+			if (*p == 'u') {
+				for (int i = 1; i <= 4; i++)
+					if (!strchr("0123456789abcdefABCDEF", p[i]) || !p[i])
+						return NULL;
+				p += 5;
+			} else if (*p && strchr("\"\\/bfnrt", *p)) {
+				p++;
+			} else {
+				return NULL;
+			}
+			continue;
+		}
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		int n = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
+
+		if (n < 0 || c == 0xc0 || c == 0xc1 || c > 0xf4)
+			return NULL;
+		for (int i = 1; i <= n; i++)
+			if (((unsigned char)p[i] & 0xc0) != 0x80)
+				return NULL;
+		p += n + 1;
+	}
+	return p + 1;
+}
+
+static const char *json_number(const char *p)
+{
+	const char *start = p;
+
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (*p >= '0' && *p <= '9')
+			p++;
+	else
+		return NULL;
+	return p > start ? p : NULL;
+}
+
+static const char *json_value(const char *p, int depth)
+{
+	p = json_ws(p);
+	if (depth > 16)
+		return NULL;
+	if (*p == '{' || *p == '[') {
+		char close = *p == '{' ? '}' : ']';
+		bool obj = *p == '{';
+
+		p = json_ws(p + 1);
+		if (*p == close)
+			return p + 1;
+		for (;;) {
+			if (obj) {
+				p = json_string(json_ws(p));
+				if (!p)
+					return NULL;
+				p = json_ws(p);
+				if (*p++ != ':')
+					return NULL;
+			}
+			p = json_value(p, depth + 1);
+			if (!p)
+				return NULL;
+			p = json_ws(p);
+			if (*p == close)
+				return p + 1;
+			if (*p++ != ',')
+				return NULL;
+		}
+	}
+	if (*p == '"')
+		return json_string(p);
+	if (!strncmp(p, "true", 4))
+		return p + 4;
+	if (!strncmp(p, "false", 5))
+		return p + 5;
+	if (!strncmp(p, "null", 4))
+		return p + 4;
+	return json_number(p);
+}
+
+static bool json_valid(const char *text)
+{
+	const char *end = json_value(text, 0);
+
+	return end && !*json_ws(end);
+}
+
+TEST(scenario_json_checker_checks)
+{
+	EXPECT_TRUE(json_valid("{\"a\": [1, true, null, \"\\u00e9\\n\"], \"b\": {}}\n"));
+	EXPECT_FALSE(json_valid("{\"a\": 1,}"));
+	EXPECT_FALSE(json_valid("{\"a\": \"tab\there\"}"));
+	EXPECT_FALSE(json_valid("{\"a\": \"\xff\"}"));
+	EXPECT_FALSE(json_valid("{\"a\": \"\\x\"}"));
+	EXPECT_FALSE(json_valid("{\"a\": 1} x"));
+}
+
+#define MACHINE	"iommu dmar0\ndevice 00:01.0 iommu=dmar0\ndomain d\nattach 00:01.0 d\n"
+
+TEST(scenario_ok_run)
+{
+	struct ran r = { 0 };
+
+	run_text("t.vtd", MACHINE
+		 "map d 0x10000 0x100000 16K\n"
+		 "dma 00:01.0 0x10000 4 write\n"
+		 "unmap d 0x10000 16K\n"
+		 "expect qi\n  iotlb_inv dmar0: 0x200f2 0x10042 0x0 0x0\nend\n"
+		 "expect delta qi.submit == 1\n"
+		 "dma 00:01.0 0x10000 4 read expect=fault\n"
+		 "expect counter fault == 1\n"
+		 "expect counter model.fault == 1\n", 0, &r);
+	EXPECT_EQ(0, r.status);
+	EXPECT_STREQ("", r.err);
+	EXPECT_STREQ("", r.out);
+	ran_free(&r);
+}
+
+TEST(scenario_trace_lines)
+{
+	struct ran r = { 0 };
+
+	run_text("t.vtd", MACHINE "map d 0x10000 0x100000 16K\nunmap d 0x10000 16K\n",
+		 SCENARIO_TRACE, &r);
+	EXPECT_EQ(0, r.status);
+	EXPECT_NONNULL(strstr(r.out, "\nmap: IOMMU: iova=0x0000000000010000 - "
+				     "0x0000000000014000 paddr=0x0000000000100000 size=16384\n"));
+	EXPECT_NONNULL(strstr(r.out, "\nqi_submit: iotlb_inv dmar0: 0x200f2 0x10042 0x0 0x0\n"));
+	/* The build's own global invalidations are traced too, first. */
+	EXPECT_TRUE(starts_with(r.out, "qi_submit: cc_inv dmar0: 0x11 0x0 0x0 0x0\n"));
+	ran_free(&r);
+}
+
+/* A failed expectation is reported and the run goes on; status 1. */
+TEST(scenario_failures_continue)
+{
+	struct ran r = { 0 };
+
+	run_text("t.vtd", MACHINE
+		 "expect counter qi.submit == 5\n"
+		 "map d 0x10000 0x100000 4K\n"
+		 "dma 00:01.0 0x10000 4 read expect=fault\n"
+		 "expect counter qi.submit == 1\n", 0, &r);
+	EXPECT_EQ(1, r.status);
+	EXPECT_STREQ("t.vtd:5: expectation failed: counter qi.submit is 1, expected == 5\n"
+		     "t.vtd:7: expectation failed: dma read of 0x4 bytes at IOVA 0x10000 from "
+		     "00:01.0 reached PA 0x100000, expected a fault\n", r.err);
+	ran_free(&r);
+}
+
+/* A call that fails stops the run at its line: status 2, nothing after. */
+TEST(scenario_errors_stop)
+{
+	struct ran r = { 0 };
+
+	run_text("t.vtd", MACHINE "map d 0x10000 0x100000 4K\nmap d 0x10000 0x200000 4K\n"
+		 "expect counter qi.submit == 99\n", 0, &r);
+	EXPECT_EQ(2, r.status);
+	EXPECT_STREQ("t.vtd:6: vtd_map failed: -EEXIST (File exists)\n", r.err);
+	ran_free(&r);
+
+	run_text("t.vtd", MACHINE "expect counter no.such.thing == 0\n"
+		 "expect counter qi.submit == 99\n", 0, &r);
+	EXPECT_EQ(2, r.status);
+	EXPECT_STREQ("t.vtd:5: unknown counter 'no.such.thing' (vtdkit run --stats lists them)\n",
+		     r.err);
+	ran_free(&r);
+
+	/* An expect delta's counter is read before its operation runs. */
+	run_text("t.vtd", MACHINE "flush d\nexpect delta nope == 0\n", 0, &r);
+	EXPECT_EQ(2, r.status);
+	EXPECT_STREQ("t.vtd:6: unknown counter 'nope' (vtdkit run --stats lists them)\n", r.err);
+	ran_free(&r);
+
+	/* A declaration libvtd refuses: reported at its own line. */
+	run_text("t.vtd", "iommu dmar0\ndevice 00:01.0 iommu=dmar0 ats=1\ndomain d\n", 0, &r);
+	EXPECT_EQ(2, r.status);
+	EXPECT_STREQ("t.vtd:2: vtd_device_add failed: -EINVAL (Invalid argument)\n", r.err);
+	ran_free(&r);
+}
+
+/* Quotes, backslashes, control characters and bad UTF-8 stay valid JSON. */
+TEST(scenario_json_escapes)
+{
+	static const char name[] = "we\"ird\\name\t\x01\xff\xc3\xa9.vtd";
+	struct scenario_error e = { 7, "bad \"line\"\n\x02\xc0\xaf" };
+	struct ran r = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	run_text(name, MACHINE "expect counter qi.submit == 5\nmap d 0 0 1\n", SCENARIO_JSON,
+		 &r);
+	EXPECT_EQ(2, r.status);
+	EXPECT_TRUE(json_valid(r.out));
+	EXPECT_NONNULL(strstr(r.out, "\"scenario\": \"we\\\"ird\\\\name\\t\\u0001\\ufffd\xc3\xa9.vtd\""));
+	EXPECT_NONNULL(strstr(r.out, "\"ok\": false"));
+	EXPECT_NONNULL(strstr(r.out, "\"error\": {\"line\": 6, \"message\": \"vtd_map failed: "
+				     "-EINVAL (Invalid argument)\"}"));
+	EXPECT_NONNULL(strstr(r.out, "\"failures\": [{\"line\": 5, \"message\": \"counter "
+				     "qi.submit is 1, expected == 5\"}]"));
+	EXPECT_NONNULL(strstr(r.out, "\"qi.submit\": 1,"));
+	if (th_test_failed())
+		TH_LOG("%s", r.out);
+	ran_free(&r);
+
+	f = open_memstream(&buf, &len);
+	ASSERT_NONNULL(f);
+	scenario_json_error(f, name, &e);
+	fclose(f);
+	EXPECT_TRUE(json_valid(buf));
+	EXPECT_NONNULL(strstr(buf, "\"message\": \"bad \\\"line\\\"\\n\\u0002\\ufffd\\ufffd\""));
+	free(buf);
+}
+
+TEST(scenario_json_ok)
+{
+	struct ran r = { 0 };
+
+	run_text("t.vtd", MACHINE "map d 0x10000 0x100000 16K\n", SCENARIO_JSON | SCENARIO_STATS,
+		 &r);
+	EXPECT_EQ(0, r.status);
+	EXPECT_TRUE(json_valid(r.out));
+	EXPECT_TRUE(starts_with(r.out, "{\"scenario\": \"t.vtd\", \"ok\": true, \"failures\": [], "
+				   "\"counters\": {\"qi.submit\": 1, "));
+	ran_free(&r);
+}
+
+/*
+ * Every name --stats prints reads back through `expect counter` as the
+ * same counter: the model's names that libvtd has too come out as
+ * model.NAME. The values are checked at the same point of a second run.
+ */
+TEST(scenario_stats_names_read_back)
+{
+	static const char body[] = "iommu dmar0 dt=1\niommu dmar1 rwbf=1\n"
+				   "device 00:01.0 iommu=dmar0 ats=1\ndevice 00:02.0 iommu=dmar1\n"
+				   "domain d\nattach 00:01.0 d\nattach 00:02.0 d\n"
+				   "map d 0x10000 0x100000 16K\ndma 00:01.0 0x10000 16 read\n"
+				   "dma 00:02.0 0x20000 16 read expect=fault\n"
+				   "unmap d 0x10000 16K\n";
+	struct ran r = { 0 }, again = { 0 };
+	char *text, *line, *save;
+	size_t cap, len, n = 0;
+	bool model_wbf = false;
+
+	run_text("t.vtd", body, SCENARIO_STATS, &r);
+	ASSERT_EQ(0, r.status);
+	cap = strlen(body) + 2 * r.outlen + 64;
+	text = malloc(cap);
+	ASSERT_NONNULL(text);
+	len = (size_t)snprintf(text, cap, "%s", body);
+	for (line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[128];
+		unsigned long long v;
+
+		ASSERT_EQ(2, sscanf(line, "%127s %llu", name, &v));
+		model_wbf |= !strcmp(name, "model.dmar1.wbf");
+		/* Virtual time moves on while the expectations themselves run. */
+		if (strcmp(name, "time.ns"))
+			len += (size_t)snprintf(text + len, cap - len, "expect counter %s == %llu\n",
+						name, v);
+		n++;
+	}
+	EXPECT_TRUE(model_wbf);
+	EXPECT_GT(n, 100);
+	run_text("t.vtd", text, 0, &again);
+	EXPECT_EQ(0, again.status);
+	EXPECT_STREQ("", again.err);
+	free(text);
+	ran_free(&again);
+	ran_free(&r);
+}
