@@ -314,6 +314,16 @@ static int context(struct vtdm_unit *u, const struct req *r, struct xctx *c)
 	return 0;
 }
 
+/*
+ * Caching mode lets the unit cache not-present and faulting translations
+ * (6.1) — second-stage ones only: CM does not apply to first-stage
+ * translation.
+ */
+static bool cm_applies(const struct vtdm_unit *u, const struct xctx *c)
+{
+	return u->cfg.cm && c->stage != STAGE_FS;
+}
+
 /* ---- Fault reasons by mode and stage ---- */
 
 /* A not-present or permission-denied leaf. */
@@ -432,7 +442,7 @@ static void prefetch(struct vtdm_unit *u, const struct xctx *c, uint64_t table, 
 			continue;
 		iotlb_key(key, c, level, va);
 		if (!entry_present(c, pte)) {
-			if (u->cfg.cm && level == 1)
+			if (cm_applies(u, c) && level == 1)
 				cache_insert(&u->iotlb, key, (uint64_t[4]){
 					0, TF_NEG | TF_MK_STAGE(c->stage), 0, 0 });
 			continue;
@@ -495,7 +505,7 @@ static int walk(struct vtdm_unit *u, const struct req *r, const struct xctx *c, 
 		}
 		if (!entry_present(c, pte)) {
 			/* CM=1: the not-present leaf may be cached (6.1). */
-			if (u->cfg.cm) {
+			if (cm_applies(u, c)) {
 				iotlb_key(key, c, 1, r->addr);
 				fill(u, &u->iotlb, key, (uint64_t[4]){
 					0, TF_NEG | TF_MK_STAGE(c->stage), 0, 0 });
@@ -587,7 +597,7 @@ static int translate_walk(struct vtdm_unit *u, const struct req *r, const struct
 		}
 		lf = (struct leaf){ e->val[0], level, e->val[1] & (TF_R | TF_W | TF_US) };
 		fault = r->kind == REQ_TRANSLATION ? 0 : check_perms(c, r, lf.perms);
-		if (fault && u->cfg.cm) {
+		if (fault && cm_applies(u, c)) {
 			u->stat[ST_IOTLB_HIT]++;	/* CM may fault from the cached entry */
 			return fault;
 		}

@@ -331,15 +331,14 @@ TEST_F(core_desc, map_with_neither_costs_nothing)
 }
 
 /*
- * Known model gap, hidden (run it with -t 'xfail_core_*'): VT-d 6.1
- * exempts first-stage mappings from caching mode ("any software updates
- * to remapping structures other than first-stage mapping ... requires
- * explicit invalidation"), so libvtd's map path owes a first-stage domain
- * nothing under CM. The model still caches a faulting first-stage walk as
- * a negative IOTLB entry under CM (src/model/xlate.c walk() and
- * prefetch()), so a DMA that faulted before a map keeps faulting after it.
+ * VT-d 6.1 exempts first-stage mappings from caching mode ("any software
+ * updates to remapping structures other than first-stage mapping ...
+ * requires explicit invalidation"), so libvtd's map path owes a
+ * first-stage domain nothing under CM, and a DMA that faulted before the
+ * map reaches the page after it: the model caches no negative first-stage
+ * entry.
  */
-TEST(xfail_core_first_stage_cm_map_after_fault)
+TEST(core_first_stage_cm_map_after_fault)
 {
 	static struct desc_env env;
 	struct desc_env *d = &env;
