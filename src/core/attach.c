@@ -351,18 +351,56 @@ out:
 	return ret;
 }
 
+/*
+ * Scalable mode, device left with no PASID attached: retire its context
+ * entry too, so that nothing — not even a translated request from a
+ * device TLB that never answered an invalidation — is admitted by a
+ * context entry still saying DTE=1. Present off, context-cache
+ * invalidation, then the rest; the PASID directory and table are freed
+ * once no cache can reach them.
+ */
+static int retire_sm_context(struct vtd_device *dev)
+{
+	struct vtd_unit *u = dev->unit;
+	struct vtd *v = u->v;
+	struct vtd_desc d = cc_device(dev, 0);
+	uint64_t ce, table;
+	int ret;
+
+	vtd_lock(v, u->lock);
+	ctx_entry_locked(dev, &ce);
+	unit_entry_write(u, ce, v->ops->mem_read64(v->ctx, ce) & ~(uint64_t)SMCTX_P, false);
+	vtd_unlock(v, u->lock);
+	ret = qi_submit_sync(u, &d, 1);
+	vtd_lock(v, u->lock);
+	for (int i = 1; i < 4; i++)
+		unit_entry_write(u, ce + 8 * i, 0, false);
+	unit_entry_write(u, ce, 0, false);
+	table = v->ops->mem_read64(v->ctx, dev->pasid_dir) & PDE_SMPTBLPTR;
+	v->ops->page_free(v->ctx, table);
+	v->ops->page_free(v->ctx, dev->pasid_dir);
+	dev->pasid_dir = 0;
+	vtd_unlock(v, u->lock);
+	return ret;
+}
+
 int vtd_detach(struct vtd_device *dev)
 {
 	struct vtd *v = dev->v;
 	struct vtd_domain *old;
 	uint16_t did;
-	int ret = 0;
+	int ret = 0, err;
 
 	vtd_lock(v, v->lock);
 	old = dev->domain;
 	if (old) {
 		did = did_on(old, dev->unit);
 		ret = teardown(dev, old, did);
+		if (dev->unit->sm) {
+			err = retire_sm_context(dev);
+			if (!ret)
+				ret = err;
+		}
 		cache_tag_unassign(old, dev, did, dev->rid_pasid);
 		domain_unit_put(old, dev->unit);
 		old->ndevs--;

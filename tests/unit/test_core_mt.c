@@ -264,8 +264,8 @@ TEST_F(core_mt, map_unmap_attach_flush_dma_concurrently)
 		expect_fault(e, 1, IOVA_BIG + i * SZ_2M + 8 * SZ_4K, false);
 	}
 
-	/* No pool page leaked: only the context table and PASID tables stay. */
-	keep = 1 + (variant->sm ? 4 : 0);
+	/* No pool page leaked: only the context table stays. */
+	keep = 1;
 	ASSERT_EQ(0, vtd_detach(e->dev[0]));
 	ASSERT_EQ(0, vtd_detach(e->dev[1]));
 	ASSERT_EQ(0, vtd_domain_free(self->dom));
