@@ -72,7 +72,10 @@ struct vtd_ops {
 /* ---- Library instance ---- */
 
 struct vtd *vtd_create(const struct vtd_ops *ops, void *ctx);
-/* Detaches every device, frees every domain, disables every unit. */
+/*
+ * Detaches every device, frees every domain, disables every unit (TE and
+ * QIE off) and returns every page it allocated.
+ */
 void vtd_destroy(struct vtd *v);
 
 /* ---- Units ---- */
@@ -107,6 +110,12 @@ struct vtd_device_opts {
 int vtd_device_add(struct vtd *v, struct vtd_unit *u, uint16_t sid,
 		   const struct vtd_device_opts *opts, struct vtd_device **out);
 uint16_t vtd_device_sid(const struct vtd_device *d);
+/*
+ * The device was surprise-removed: it will never answer a device-TLB
+ * invalidation again, so one that times out fails with -ETIMEDOUT at
+ * once instead of being retried.
+ */
+void vtd_device_set_gone(struct vtd_device *d);
 
 /* ---- Domains ---- */
 

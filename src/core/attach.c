@@ -40,25 +40,23 @@ int vtd_device_add(struct vtd *v, struct vtd_unit *u, uint16_t sid,
 	for (unsigned i = 0; i < v->ndevs; i++)
 		if (v->devs[i]->sid == sid && v->devs[i]->unit == u)
 			ret = -EEXIST;
-	if (!ret && v->ndevs == v->devcap) {
-		unsigned cap = v->devcap ? 2 * v->devcap : 16;
-		struct vtd_device **n = realloc(v->devs, cap * sizeof(*n));
-
-		if (n) {
-			v->devs = n;
-			v->devcap = cap;
-		} else {
-			ret = -ENOMEM;
-		}
+	if (!ret && v->ndevs == VTD_MAX_DEVICES)
+		ret = -ENOSPC;
+	if (!ret) {
+		v->devs[v->ndevs] = d;
+		__atomic_store_n(&v->ndevs, v->ndevs + 1, __ATOMIC_RELEASE);
 	}
-	if (!ret)
-		v->devs[v->ndevs++] = d;
 	vtd_unlock(v, v->lock);
 	if (ret)
 		free(d);
 	else
 		*out = d;
 	return ret;
+}
+
+void vtd_device_set_gone(struct vtd_device *d)
+{
+	__atomic_store_n(&d->gone, true, __ATOMIC_RELAXED);
 }
 
 uint16_t vtd_device_sid(const struct vtd_device *d)

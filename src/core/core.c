@@ -64,9 +64,10 @@ void vtd_destroy(struct vtd *v)
 		vtd_domain_free(v->domains);
 	for (unsigned i = 0; i < v->ndevs; i++)
 		free(v->devs[i]);
-	free(v->devs);
-	for (unsigned i = 0; i < v->nunits; i++)
+	for (unsigned i = 0; i < v->nunits; i++) {
+		unit_shutdown(v->units[i]);
 		unit_free(v->units[i]);
+	}
 	v->ops->lock_free(v->ctx, v->lock);
 	free(v);
 }

@@ -18,6 +18,7 @@
 #include "fmt/desc.h"
 
 #define VTD_MAX_UNITS		8
+#define VTD_MAX_DEVICES		256
 #define VTD_QI_BATCH		16	/* descriptors batched per submission */
 #define VTD_DID_RESERVED	2	/* DIDs 0 (CM invalid entries) and 1 (FS/PT) */
 
@@ -79,7 +80,7 @@ struct vtd_device {
 	char name[16];		/* "0000:bb:dd.f" as Linux prints it */
 	struct vtd_device_opts opts;
 	struct vtd_domain *domain;	/* under vtd.lock */
-	bool gone;			/* surprise-removed: never answers again */
+	bool gone;			/* surprise-removed (atomic): never answers again */
 	uint32_t rid_pasid;		/* PASID of requests without one (scalable) */
 	uint64_t pasid_dir;		/* scalable mode: PASID directory */
 };
@@ -131,8 +132,13 @@ struct vtd {
 	void *lock;			/* units[], devices, domains */
 	struct vtd_unit *units[VTD_MAX_UNITS];
 	unsigned nunits;
-	struct vtd_device **devs;
-	unsigned ndevs, devcap;
+	/*
+	 * Append-only: a device is published by the release store of ndevs
+	 * (under lock) and never moves, so the queue's error path may read
+	 * the list with an acquire load and no lock.
+	 */
+	struct vtd_device *devs[VTD_MAX_DEVICES];
+	unsigned ndevs;
 	struct vtd_domain *domains;
 	uint64_t tag_walks_freed;	/* tag walks of domains already freed */
 };
@@ -210,6 +216,7 @@ void vtd_yield(struct vtd *v, enum vtd_yield_point where);
 void vtd_trace(struct vtd *v, const struct vtd_event *ev);
 
 /* unit.c */
+void unit_shutdown(struct vtd_unit *u);
 void unit_free(struct vtd_unit *u);
 uint64_t unit_reg64(struct vtd_unit *u, unsigned off);
 uint32_t unit_reg32(struct vtd_unit *u, unsigned off);

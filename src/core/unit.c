@@ -174,9 +174,11 @@ static bool sid_alive(struct vtd_unit *u, uint16_t sid)
 {
 	struct vtd *v = u->v;
 
-	for (unsigned i = 0; i < v->ndevs; i++)
+	unsigned n = __atomic_load_n(&v->ndevs, __ATOMIC_ACQUIRE);
+
+	for (unsigned i = 0; i < n; i++)
 		if (v->devs[i]->sid == sid && v->devs[i]->unit == u)
-			return !v->devs[i]->gone;
+			return !__atomic_load_n(&v->devs[i]->gone, __ATOMIC_RELAXED);
 	return false;
 }
 
@@ -343,6 +345,36 @@ static int flush_everything(struct vtd_unit *u)
 		.type = DESC_IOTLB, .g = IOTLB_G_GLOBAL, .dr = u->cap & CAP_DRD,
 		.dw = u->cap & CAP_DWD });
 	return qi_submit_sync(u, d, n);
+}
+
+/*
+ * Translation off, queue off, then every page the unit used: context
+ * tables (both halves of a scalable root entry), root table, queue.
+ * Devices must be detached already.
+ */
+void unit_shutdown(struct vtd_unit *u)
+{
+	struct vtd *v = u->v;
+
+	vtd_lock(v, u->lock);
+	gcmd_locked(u, (uint32_t)GCMD_TE, false, (uint32_t)GSTS_TES, false);
+	if (u->qi)
+		gcmd_locked(u, (uint32_t)GCMD_QIE, false, (uint32_t)GSTS_QIES, false);
+	for (unsigned bus = 0; bus < 256; bus++) {
+		for (unsigned half = 0; half < (u->sm ? 2u : 1u); half++) {
+			uint64_t re = u->root + bus * ROOT_ENTRY_SIZE + 8 * half;
+			uint64_t e = v->ops->mem_read64(v->ctx, re);
+
+			if (e & ROOT_P)
+				v->ops->page_free(v->ctx, e & ROOT_CTP);
+		}
+	}
+	v->ops->page_free(v->ctx, u->root);
+	if (u->qi) {
+		v->ops->page_free(v->ctx, u->iq);
+		v->ops->page_free(v->ctx, u->status);
+	}
+	vtd_unlock(v, u->lock);
 }
 
 void unit_free(struct vtd_unit *u)

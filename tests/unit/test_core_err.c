@@ -124,7 +124,7 @@ TEST_F(core_err, gone_device_times_out_without_retry)
 	uint64_t ite = lib_stat(e, "qi.ite"), retry = lib_stat(e, "qi.retry");
 
 	ASSERT_EQ(0, vtd_map(self->bad, IOVA_X, region(e, SZ_4K, SZ_4K), SZ_4K, VTD_PERM_RW));
-	e->dev[1]->gone = true;
+	vtd_device_set_gone(e->dev[1]);
 	ASSERT_EQ(-ETIMEDOUT, cache_tag_flush_range(self->bad, IOVA_X, IOVA_X + SZ_4K - 1, false));
 	ASSERT_EQ(ite + 1, lib_stat(e, "qi.ite"));
 	ASSERT_EQ(retry, lib_stat(e, "qi.retry"));

@@ -51,3 +51,20 @@ TEST_F(core_smoke, map_dma_unmap_fault)
 	ASSERT_EQ(1, vtdenv_dma_rd64(&self->e, self->dev, 0x40008, &v));
 	ASSERT_LE(1, vtdenv_stat(&self->e, "qi.submit"));
 }
+
+/* vtd_destroy turns every unit off and gives back every page it took. */
+TEST_F(core_smoke, destroy_disables_units_and_frees_pages)
+{
+	uint64_t page = vtdenv_page(&self->e, 0x11), v, gsts = 0;
+
+	ASSERT_EQ(0, vtd_map(self->dom, 0x200000, page, 2 << 20, VTD_PERM_RW));
+	ASSERT_LT(0, vtd_host_pages_used(self->e.h));
+	vtd_destroy(self->e.v);
+	self->e.v = NULL;
+	EXPECT_EQ(0, vtd_host_pages_used(self->e.h));
+	ASSERT_EQ(0, vtdm_read64(self->e.m, vtdm_unit_base(0) + 0x18, &gsts));
+	EXPECT_EQ(0, (gsts >> 32) & ((1ULL << 31) | (1ULL << 26)));	/* TES, QIES */
+	/* With translation off, DMA passes untranslated. */
+	EXPECT_EQ(0, vtdenv_dma_rd64(&self->e, self->dev, page, &v));
+	EXPECT_EQ(0x1111111111111111ULL, v);
+}
