@@ -187,8 +187,9 @@ static struct vtd_desc iotlb_dsi(const struct vtd_unit *u, uint16_t did)
 /*
  * Hardware may now walk @dom through the new entry (10.4.3 CM): under
  * caching mode it may have cached the entry as not present, so invalidate
- * the context (DID 0 tags cached not-present entries) or PASID cache and
- * the domain's IOTLB. Without CM nothing not-present was cached.
+ * the device's context entry (DID 0 tags cached not-present entries), the
+ * PASID cache, and the domain's IOTLB. Without CM nothing not-present was
+ * cached.
  */
 static int after_install(struct vtd_device *dev, uint16_t did, bool new_ctx)
 {
@@ -206,9 +207,9 @@ static int after_install(struct vtd_device *dev, uint16_t did, bool new_ctx)
 		unit_flush_write_buffer(u);
 		return 0;
 	}
+	/* Device-selective, DID 0: only this device's cached not-present entry. */
 	if (new_ctx)
-		d[n++] = vtd_desc_encode(&(struct vtd_desc_fields){
-			.type = DESC_CC, .g = CC_G_DOMAIN, .did = 0 });
+		d[n++] = cc_device(dev, 0);
 	if (u->sm)
 		d[n++] = vtd_desc_encode(&(struct vtd_desc_fields){
 			.type = DESC_PC, .g = PC_G_PASID, .did = did, .pasid = dev->rid_pasid });
