@@ -63,17 +63,6 @@ static int reply_err(struct hw_req *r, const char *fmt, ...)
 
 /* ---- argument parsers: 0, or an ERR reply naming the argument ---- */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int parse_num(struct hw_req *r, const char *what, const char *s, uint64_t *v)
 {
 	int rc = num_parse(s, v, false);
@@ -115,7 +104,7 @@ static int parse_bytes(struct hw_req *r, const char *what, const char *s,
 	s += 2;
 	digits = strlen(s);
 	for (i = 0; i < digits; i++)
-		if (hexval((unsigned char)s[i]) < 0)
+		if (num_hexdigit((unsigned char)s[i]) < 0)
 			return reply_err(r, "%s has '%c' at hex digit %zu, expected 0-9, a-f",
 					 what, s[i], i + 1);
 	if (digits == 0)
@@ -131,8 +120,8 @@ static int parse_bytes(struct hw_req *r, const char *what, const char *s,
 	if (!*buf)
 		return reply_err(r, "out of memory for %zu bytes", *len);
 	for (i = 0; i < *len; i++)
-		(*buf)[i] = (uint8_t)(hexval((unsigned char)s[2 * i]) << 4 |
-				      hexval((unsigned char)s[2 * i + 1]));
+		(*buf)[i] = (uint8_t)(num_hexdigit((unsigned char)s[2 * i]) << 4 |
+				      num_hexdigit((unsigned char)s[2 * i + 1]));
 	return 0;
 }
 

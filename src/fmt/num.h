@@ -11,6 +11,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Value of one hex digit, or -1. */
+static inline int num_hexdigit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /*
  * Parse a number at the start of @s. Return the characters used, 0 if
  * there is no number there, or -ERANGE if it does not fit in 64 bits.
@@ -24,15 +36,10 @@ static inline int num_scan(const char *s, uint64_t *v)
 	uint64_t x = 0;
 
 	for (;; p++) {
-		unsigned d;
+		int h = num_hexdigit((unsigned char)*p);
+		unsigned d = (unsigned)h;
 
-		if (*p >= '0' && *p <= '9')
-			d = (unsigned)(*p - '0');
-		else if (hex && *p >= 'a' && *p <= 'f')
-			d = (unsigned)(*p - 'a' + 10);
-		else if (hex && *p >= 'A' && *p <= 'F')
-			d = (unsigned)(*p - 'A' + 10);
-		else
+		if (h < 0 || d >= base)
 			break;
 		if (x > (UINT64_MAX - d) / base)
 			return -ERANGE;

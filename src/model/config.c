@@ -238,24 +238,13 @@ int vtdm_machine_cfg_set(struct vtdm_machine_cfg *cfg, const char *key, const ch
 	return -EINVAL;
 }
 
-static int hexdigit(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 1 .. @maxdigits hex digits of a PCI address part; NULL if none. */
 static const char *scan_hexpart(const char *s, unsigned maxdigits, unsigned *v)
 {
 	unsigned x = 0, n = 0;
 	int d;
 
-	while (n < maxdigits && (d = hexdigit((unsigned char)*s)) >= 0) {
+	while (n < maxdigits && (d = num_hexdigit((unsigned char)*s)) >= 0) {
 		x = x << 4 | (unsigned)d;
 		s++;
 		n++;

@@ -453,54 +453,43 @@ static bool reg_size_ok(size_t len, unsigned off)
 	return (len == 1 || len == 2 || len == 4 || len == 8) && off + len <= VTDM_REG_SPACE;
 }
 
-int vtdm_read(struct vtdm *m, uint64_t addr, void *buf, size_t len)
+/* One CPU access: a register of a unit's window, or RAM. */
+static int cpu_access(struct vtdm *m, uint64_t addr, void *buf, size_t len, bool write)
 {
+	uint8_t *b = buf;
 	struct vtdm_unit *u;
 	unsigned off;
+	uint64_t v = 0;
 	int ret;
 
 	lock(m);
 	tick(m);
 	u = unit_at(m, addr, &off);
-	if (u) {
-		uint64_t v = 0;
-
+	if (!u) {
+		ret = write ? cpu_write_ram(m, addr, buf, len) : mem_read(&m->mem, addr, buf, len);
+	} else if (!reg_size_ok(len, off)) {
 		ret = -EINVAL;
-		if (reg_size_ok(len, off)) {
-			ret = regs_read(u, off, (unsigned)len, &v);
-			for (size_t i = 0; i < len; i++)
-				((uint8_t *)buf)[i] = (uint8_t)(v >> (8 * i));
-		}
+	} else if (write) {
+		for (size_t i = 0; i < len; i++)
+			v |= (uint64_t)b[i] << (8 * i);
+		ret = regs_write(u, off, (unsigned)len, v);
 	} else {
-		ret = mem_read(&m->mem, addr, buf, len);
+		ret = regs_read(u, off, (unsigned)len, &v);
+		for (size_t i = 0; i < len; i++)
+			b[i] = (uint8_t)(v >> (8 * i));
 	}
 	unlock(m);
 	return ret;
 }
 
+int vtdm_read(struct vtdm *m, uint64_t addr, void *buf, size_t len)
+{
+	return cpu_access(m, addr, buf, len, false);
+}
+
 int vtdm_write(struct vtdm *m, uint64_t addr, const void *buf, size_t len)
 {
-	struct vtdm_unit *u;
-	unsigned off;
-	int ret;
-
-	lock(m);
-	tick(m);
-	u = unit_at(m, addr, &off);
-	if (u) {
-		uint64_t v = 0;
-
-		ret = -EINVAL;
-		if (reg_size_ok(len, off)) {
-			for (size_t i = 0; i < len; i++)
-				v |= (uint64_t)((const uint8_t *)buf)[i] << (8 * i);
-			ret = regs_write(u, off, (unsigned)len, v);
-		}
-	} else {
-		ret = cpu_write_ram(m, addr, buf, len);
-	}
-	unlock(m);
-	return ret;
+	return cpu_access(m, addr, (void *)(uintptr_t)buf, len, true);
 }
 
 int vtdm_read64(struct vtdm *m, uint64_t addr, uint64_t *val)
