@@ -126,13 +126,24 @@ enum vtd_stage {
 
 struct vtd_domain_opts {
 	enum vtd_stage stage;
-	int levels;		/* 0: the deepest every unit supports (SS) / 4 (FS) */
+	int levels;		/* 0: 4 */
+	/*
+	 * The unit the domain is allocated for; NULL: every unit present.
+	 * Whether its map path must flush (iotlb_sync_map: a second-stage
+	 * domain on a CM unit, or any domain on an RWBF unit) is decided
+	 * from these units once, here, and never changes: attaching a
+	 * device whose unit needs it to a domain allocated without it fails
+	 * with -EINVAL (seed 000).
+	 */
+	struct vtd_unit *unit;
 };
 
 int vtd_domain_alloc(struct vtd *v, const struct vtd_domain_opts *opts,
 		     struct vtd_domain **out);
 /* -EBUSY while a device is attached. */
 int vtd_domain_free(struct vtd_domain *dom);
+/* Whether the domain's map path flushes (decided at allocation). */
+bool vtd_domain_sync_map(const struct vtd_domain *dom);
 
 /*
  * Attach @dev to @dom, or move it there from the domain it is in: the new

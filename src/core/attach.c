@@ -298,8 +298,14 @@ int vtd_attach(struct vtd_domain *dom, struct vtd_device *dev)
 	ret = 0;
 	if (old == dom)
 		goto out;
+	/*
+	 * A unit whose map path must flush, on a domain allocated without
+	 * that flush: refused, nothing changed (seed 000: a static property,
+	 * never switched on behind concurrent maps).
+	 */
 	ret = -EINVAL;
-	if (!unit_supports_domain(u, dom))
+	if (!unit_supports_domain(u, dom) ||
+	    (unit_needs_sync_map(u, dom->stage) && !dom->sync_map))
 		goto out;
 	ret = domain_unit_get(dom, u, &did);
 	if (ret)

@@ -85,6 +85,14 @@ int vtd_stat(struct vtd *v, const char *name, uint64_t *val)
 	int i;
 
 	*val = 0;
+	if (!strcmp(name, "sync_map.noop")) {
+		*val = stat_read(&v->sync_map_noop);
+		return 0;
+	}
+	if (!strcmp(name, "gather.sync_early")) {
+		*val = stat_read(&v->gather_sync_early);
+		return 0;
+	}
 	if (!strcmp(name, "tag.walk")) {
 		vtd_lock(v, v->lock);
 		for (struct vtd_domain *d = v->domains; d; d = d->next)
@@ -122,8 +130,13 @@ void vtd_stats_foreach(struct vtd *v, void (*fn)(void *arg, const char *name, ui
 		vtd_stat(v, unit_stat_names[i], &val);
 		fn(arg, unit_stat_names[i], val);
 	}
-	vtd_stat(v, "tag.walk", &val);
-	fn(arg, "tag.walk", val);
+	static const char *const instance[] = { "tag.walk", "sync_map.noop",
+						"gather.sync_early" };
+
+	for (size_t i = 0; i < sizeof(instance) / sizeof(instance[0]); i++) {
+		vtd_stat(v, instance[i], &val);
+		fn(arg, instance[i], val);
+	}
 	for (unsigned u = 0; u < v->nunits; u++)
 		for (int i = 0; i < UST_NR; i++) {
 			snprintf(name, sizeof(name), "%s.%s", v->units[u]->name, unit_stat_names[i]);

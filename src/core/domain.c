@@ -25,6 +25,11 @@ static uint64_t unit_pgsizes(const struct vtd_unit *u, enum vtd_stage stage)
 	return s;
 }
 
+bool unit_needs_sync_map(const struct vtd_unit *u, enum vtd_stage stage)
+{
+	return (u->cap & CAP_RWBF) || ((u->cap & CAP_CM) && stage == VTD_STAGE_SECOND);
+}
+
 /* Whether @u can walk @dom's tables: stage, depth and leaf sizes. */
 bool unit_supports_domain(const struct vtd_unit *u, const struct vtd_domain *dom)
 {
@@ -62,13 +67,19 @@ int vtd_domain_alloc(struct vtd *v, const struct vtd_domain_opts *opts,
 	if (dom->levels < 3 || dom->levels > 5 ||
 	    (dom->stage == VTD_STAGE_FIRST && dom->levels == 3))
 		goto err;
-	/* The format every unit present can walk, so any device may attach. */
+	/* A format every target unit can walk; its map-path flushing, once. */
 	for (unsigned i = 0; i < v->nunits; i++) {
-		dom->pgsizes &= unit_pgsizes(v->units[i], dom->stage);
-		dom->coherent &= v->units[i]->coherent;
+		struct vtd_unit *u = v->units[i];
+
+		if (opts && opts->unit && opts->unit != u)
+			continue;
+		dom->pgsizes &= unit_pgsizes(u, dom->stage);
+		dom->coherent &= u->coherent;
+		dom->sync_map |= unit_needs_sync_map(u, dom->stage);
 	}
 	for (unsigned i = 0; i < v->nunits; i++)
-		if (!unit_supports_domain(v->units[i], dom))
+		if ((!opts || !opts->unit || opts->unit == v->units[i]) &&
+		    !unit_supports_domain(v->units[i], dom))
 			goto err;
 	ret = -ENOMEM;
 	dom->pt_lock = v->ops->lock_new(v->ctx);
@@ -91,6 +102,11 @@ err:
 		v->ops->lock_free(v->ctx, dom->cache_lock);
 	free(dom);
 	return ret;
+}
+
+bool vtd_domain_sync_map(const struct vtd_domain *dom)
+{
+	return dom->sync_map;
 }
 
 int vtd_domain_free(struct vtd_domain *dom)
@@ -202,8 +218,11 @@ int vtd_map(struct vtd_domain *dom, uint64_t iova, uint64_t pa, uint64_t size, u
 		if (!ret)
 			ret = err;
 	}
-	if (!ret)
+	/* iotlb_sync_map, a static property: no CM/RWBF unit, no work at all. */
+	if (!ret && dom->sync_map)
 		ret = cache_tag_flush_range_np(dom, iova, iova + size - 1);
+	else if (!ret)
+		stat_inc(&dom->v->sync_map_noop);
 	vtd_gather_fini(&freed);
 	return ret;
 }
@@ -252,8 +271,10 @@ uint64_t vtd_unmap(struct vtd_domain *dom, uint64_t iova, uint64_t size, struct 
 		 * unmap's tables are not yet covered by any flush).
 		 */
 		if (!gather_empty(g) &&
-		    (g->pgsize != leaf || lo > g->end + 1 || hi + 1 < g->start))
+		    (g->pgsize != leaf || lo > g->end + 1 || hi + 1 < g->start)) {
+			stat_inc(&dom->v->gather_sync_early);
 			vtd_iotlb_sync(dom, g);
+		}
 		g->pgsize = leaf;
 		if (lo < g->start)
 			g->start = lo;

@@ -117,6 +117,7 @@ struct vtd_domain {
 	uint64_t pgd;			/* top-level table */
 	uint64_t pgsizes;		/* leaf sizes every attached unit supports */
 	unsigned ndevs;			/* under vtd.lock */
+	bool sync_map;			/* map path flushes (CM second stage, RWBF); fixed */
 
 	bool coherent;			/* every unit snoops SS tables (else clflush) */
 	void *pt_lock;			/* page tables */
@@ -141,6 +142,8 @@ struct vtd {
 	unsigned ndevs;
 	struct vtd_domain *domains;
 	uint64_t tag_walks_freed;	/* tag walks of domains already freed */
+	uint64_t sync_map_noop;		/* maps that needed no flush (atomic) */
+	uint64_t gather_sync_early;	/* unmaps that synced the gather first (atomic) */
 };
 
 /* pgtable.c: the domain's I/O page tables; every _locked call needs pt_lock. */
@@ -179,6 +182,8 @@ void dom_entry_write(struct vtd_domain *dom, uint64_t pa, uint64_t val);
 int gather_add_free(struct vtd_gather *g, uint64_t pa);
 
 /* domain.c */
+/* Whether a domain of @stage on @u needs its map path to flush (6.1, 6.8). */
+bool unit_needs_sync_map(const struct vtd_unit *u, enum vtd_stage stage);
 bool unit_supports_domain(const struct vtd_unit *u, const struct vtd_domain *dom);
 int domain_unit_get(struct vtd_domain *dom, struct vtd_unit *u, uint16_t *did);
 void domain_unit_put(struct vtd_domain *dom, struct vtd_unit *u);
