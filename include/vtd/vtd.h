@@ -67,6 +67,12 @@ struct vtd_ops {
 	void (*yield)(void *ctx, enum vtd_yield_point where);
 	/* Optional: receives every trace event (see vtd_event_format). */
 	void (*trace)(void *ctx, const struct vtd_event *ev);
+	/*
+	 * Optional: the calling thread's CPU (any small number, stable per
+	 * thread); the DMA layer picks per-CPU IOVA caches and flush queues
+	 * with it. NULL: everything uses slot 0.
+	 */
+	unsigned (*cpu)(void *ctx);
 };
 
 /* ---- Library instance ---- */
@@ -105,6 +111,7 @@ struct vtd_device_opts {
 	bool ats;		/* enable ATS: a device TLB to invalidate */
 	unsigned qdep;		/* ATS invalidate queue depth (0 = 32) */
 	uint16_t pfsid;		/* physical-function SID (SR-IOV), for DIT */
+	bool untrusted;		/* external-facing: the DMA layer always unmaps strictly */
 };
 
 int vtd_device_add(struct vtd *v, struct vtd_unit *u, uint16_t sid,

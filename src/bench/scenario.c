@@ -21,6 +21,9 @@
 #include "host/host.h"
 #include "model/stats.h"
 #include "vtd/vtd.h"
+#ifdef VTD_HAVE_DMA
+#include "vtd/dma.h"
+#endif
 
 #define NAME_MAX_LEN	15		/* unit and domain names: vtdm_unit_cfg.name */
 #define MAX_TOKENS	64		/* words on one line */
@@ -31,11 +34,22 @@
 #define POOL_BASE	(256ULL << 20)
 #define POOL_SIZE	(256ULL << 20)
 #define DMA_MAX		(1u << 20)	/* largest `dma` SIZE */
+/* dma_map without pa=: fresh pages from this range, wrapping around. */
+#define DMA_PA_BASE	(128ULL << 20)
+#define DMA_PA_END	POOL_BASE
+#define VAR_ITER	(-2)		/* $i: the repeat counter */
 
 /* Operations first: `expect qi` and `expect delta` look at the last one. */
 enum step_kind {
 	ST_DOMAIN, ST_ATTACH, ST_DETACH, ST_MAP, ST_UNMAP, ST_FLUSH, ST_DMA,
-	ST_COUNTER, ST_DELTA, ST_QI,
+	ST_DMA_MAP, ST_DMA_UNMAP, ST_ADVANCE, ST_REPEAT, ST_GATHER,
+	ST_COUNTER, ST_DELTA, ST_QI, ST_MODE,
+};
+
+/* An IOVA operand: NUMBER, or $VAR[*SCALE][+OFFSET]. */
+struct addr {
+	int var;			/* -1: none; VAR_ITER: $i; else scenario.vars[] */
+	uint64_t mul, off;
 };
 
 enum cmp_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
@@ -52,7 +66,14 @@ struct step {
 	enum step_kind kind;
 	int line;
 	unsigned dom, dev;		/* indexes into scenario.doms[] and .devs[] */
-	uint64_t iova, pa, size;
+	struct addr ia;			/* map, unmap, dma, dma_unmap: the IOVA */
+	uint64_t pa, size;
+	bool pa_given;			/* dma_map: pa= */
+	unsigned var;			/* dma_map: the VAR it binds */
+	bool size_given;		/* dma_unmap: size= */
+	int want_rc;			/* attach: expect=-ERRNO (0: success) */
+	unsigned count, body_end;	/* repeat: N; repeat, gather: the step after the block */
+	int mode;			/* expect mode */
 	uint64_t unmapped;		/* unmap: bytes it must report */
 	unsigned perm;
 	bool write, want_fault;		/* dma */
@@ -67,7 +88,7 @@ struct step {
 
 static bool is_op(const struct step *st)
 {
-	return st->kind <= ST_DMA;
+	return st->kind <= ST_GATHER;
 }
 
 struct unit {
@@ -80,6 +101,7 @@ struct device {
 	char bdf[8];			/* "bb:dd.f" */
 	int line;
 	unsigned unit;
+	bool untrusted;			/* trusted=0 */
 	struct vtdm_dev_cfg cfg;
 };
 
@@ -88,6 +110,17 @@ struct domain {
 	int line;
 	enum vtd_stage stage;
 	int levels;
+	int unit;			/* unit=: scenario.units[] index; -1: every unit */
+	bool dma_keys;			/* a DMA layer key was given: create it at once */
+	int mode;			/* enum vtd_dma_mode; default lazy */
+	bool force;
+	uint64_t fq_size, fq_timeout, ranged_max;
+};
+
+/* A variable bound by `dma_map ... as VAR`. */
+struct var {
+	char name[NAME_MAX_LEN + 1];
+	int line;			/* its first dma_map line */
 };
 
 struct scenario {
@@ -99,7 +132,11 @@ struct scenario {
 	unsigned ndoms, domcap;
 	struct step *steps;
 	unsigned nsteps, stepcap;
+	struct var *vars;
+	unsigned nvars, varcap;
 };
+
+static const char *const mode_names[] = { "strict", "lazy", "lazy-ranged" };
 
 /* ================================================================ parsing */
 
@@ -110,12 +147,14 @@ struct parser {
 	int first_step_line;		/* 0 until a step was parsed */
 	int last_op;			/* step index of the last operation, -1 before */
 	int qi_open;			/* step index of an unterminated expect qi, -1 */
+	int repeat_open;		/* step index of an unterminated repeat, -1 */
+	int gather_open;		/* step index of an unterminated gather, -1 */
 };
 
 /* One command line, split into positional words and KEY=VALUE words. */
 struct cmdline {
 	const struct cmd *cmd;
-	char *arg[4];
+	char *arg[6];
 	int nargs;
 	char *key[MAX_TOKENS], *val[MAX_TOKENS];
 	int nkeys;
@@ -226,6 +265,7 @@ static bool reserved_name(const char *name)
 {
 	static const char *const words[] = {
 		"model", "dev", "time", "qi", "tag", "wbf", "reginv", "clflush", "fault",
+		"fq", "iova", "sync_map", "gather",
 	};
 	size_t n = strlen(name);
 
@@ -318,6 +358,65 @@ static int lookup_device(struct parser *p, const char *bdf, unsigned *idx)
 	return perr(p, "unknown device '%.*s%s' (no device line declares it)", QTOK(bdf));
 }
 
+static int find_var(const struct scenario *s, const char *name)
+{
+	for (unsigned i = 0; i < s->nvars; i++)
+		if (!strcmp(s->vars[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* A variable that an earlier `dma_map ... as VAR` line binds, or $i in a repeat. */
+static int lookup_var(struct parser *p, const char *name, int *idx)
+{
+	if (!strcmp(name, "i")) {
+		if (p->repeat_open < 0)
+			return perr(p, "$i outside a repeat block");
+		*idx = VAR_ITER;
+		return 0;
+	}
+	*idx = find_var(p->s, name);
+	if (*idx < 0)
+		return perr(p, "unknown variable '$%.*s%s' (no dma_map ... as %.*s%s line "
+			    "before it)", QTOK(name), QTOK(name));
+	return 0;
+}
+
+/* An IOVA: NUMBER, or $VAR, optionally *SCALE, optionally +OFFSET (sizes). */
+static int parse_iova(struct parser *p, const char *what, const char *s, struct addr *a)
+{
+	char name[NAME_MAX_LEN + 2], num[48];
+	const char *q;
+	size_t n;
+
+	a->var = -1;
+	a->mul = 1;
+	a->off = 0;
+	if (s[0] != '$')
+		return parse_number(p, what, s, &a->off);
+	n = strcspn(s + 1, "*+");
+	if (n == 0 || n > NAME_MAX_LEN)
+		return perr(p, "%s '%.*s%s' is not $VAR[*SCALE][+OFFSET]", what, QTOK(s));
+	memcpy(name, s + 1, n);
+	name[n] = '\0';
+	if (lookup_var(p, name, &a->var))
+		return -1;
+	q = s + 1 + n;
+	if (*q == '*') {
+		n = strcspn(q + 1, "+");
+		if (n >= sizeof(num))
+			return perr(p, "%s '%.*s%s' is not $VAR[*SCALE][+OFFSET]", what, QTOK(s));
+		memcpy(num, q + 1, n);
+		num[n] = '\0';
+		if (parse_size(p, "SCALE", num, &a->mul))
+			return -1;
+		q += 1 + n;
+	}
+	if (*q == '+')
+		return parse_size(p, "OFFSET", q + 1, &a->off);
+	return 0;
+}
+
 static const char *key_val(const struct cmdline *c, const char *key)
 {
 	for (int i = 0; i < c->nkeys; i++)
@@ -370,7 +469,7 @@ static int p_device(struct parser *p, struct cmdline *c)
 	struct scenario *s = p->s;
 	const char *iommu = key_val(c, "iommu");
 	struct device *d;
-	char msg[160], usage[96];
+	char msg[160], usage[224];
 	uint16_t sid;
 
 	if (check_not_built(p, "device"))
@@ -398,6 +497,12 @@ static int p_device(struct parser *p, struct cmdline *c)
 	for (int i = 0; i < c->nkeys; i++) {
 		if (!strcmp(c->key[i], "iommu"))
 			continue;
+		if (!strcmp(c->key[i], "trusted")) {
+			if (strcmp(c->val[i], "0") && strcmp(c->val[i], "1"))
+				return perr(p, "trusted '%.*s%s' is not 0 or 1", QTOK(c->val[i]));
+			d->untrusted = c->val[i][0] == '0';
+			continue;
+		}
 		if (vtdm_dev_cfg_set(&d->cfg, c->key[i], c->val[i], msg, sizeof(msg)))
 			return perr(p, "%s", msg);
 	}
@@ -409,8 +514,12 @@ static int p_domain(struct parser *p, struct cmdline *c)
 {
 	struct scenario *s = p->s;
 	const char *stage = key_val(c, "stage"), *levels = key_val(c, "levels");
+	const char *mode = key_val(c, "mode"), *force = key_val(c, "force");
+	const char *unit = key_val(c, "unit");
+	uint64_t fq_size = 0, fq_timeout = 0, ranged_max = 0;
+	unsigned uidx = 0;
+	int m = 1, dup;		/* VTD_DMA_LAZY: Linux's default on x86 */
 	struct domain *d;
-	int dup;
 
 	if (check_name(p, "domain", c->arg[0], false))
 		return -1;
@@ -422,6 +531,25 @@ static int p_domain(struct parser *p, struct cmdline *c)
 		return perr(p, "stage '%.*s%s' is not 1 or 2", QTOK(stage));
 	if (levels && strcmp(levels, "3") && strcmp(levels, "4") && strcmp(levels, "5"))
 		return perr(p, "levels '%.*s%s' is not 3, 4 or 5", QTOK(levels));
+	if (mode) {
+		for (m = 0; m < (int)ARRAY_SIZE(mode_names) && strcmp(mode, mode_names[m]); m++)
+			;
+		if (m == (int)ARRAY_SIZE(mode_names))
+			return perr(p, "mode '%.*s%s' is not strict, lazy or lazy-ranged", QTOK(mode));
+	}
+	if (force && strcmp(force, "0") && strcmp(force, "1"))
+		return perr(p, "force '%.*s%s' is not 0 or 1", QTOK(force));
+	if (unit && lookup_unit(p, unit, &uidx))
+		return -1;
+	if ((key_val(c, "fq_size") && parse_number(p, "fq_size", key_val(c, "fq_size"), &fq_size)) ||
+	    (key_val(c, "fq_timeout") &&
+	     parse_number(p, "fq_timeout", key_val(c, "fq_timeout"), &fq_timeout)) ||
+	    (key_val(c, "ranged_max") &&
+	     parse_number(p, "ranged_max", key_val(c, "ranged_max"), &ranged_max)))
+		return -1;
+	if (fq_size > 0xffffffffu || ranged_max > 0xffffffffu)
+		return perr(p, "%s is more than 0xffffffff", fq_size > 0xffffffffu ? "fq_size" :
+			    "ranged_max");
 	if (grow((void **)&s->doms, &s->domcap, s->ndoms, sizeof(*s->doms)))
 		return perr(p, "out of memory");
 	if (!new_op(p, ST_DOMAIN))
@@ -431,22 +559,55 @@ static int p_domain(struct parser *p, struct cmdline *c)
 	d->line = p->line;
 	d->stage = stage && !strcmp(stage, "1") ? VTD_STAGE_FIRST : VTD_STAGE_SECOND;
 	d->levels = levels ? levels[0] - '0' : 0;
+	d->unit = unit ? (int)uidx : -1;
+	d->mode = m;
+	d->force = force && force[0] == '1';
+	d->fq_size = fq_size;
+	d->fq_timeout = fq_timeout;
+	d->ranged_max = ranged_max;
+	d->dma_keys = mode || force || key_val(c, "fq_size") || key_val(c, "fq_timeout") ||
+		      key_val(c, "ranged_max");
 	s->steps[s->nsteps - 1].dom = s->ndoms++;
 	return 0;
+}
+
+static const struct { int e; const char *name; } errno_names[] = {
+	{ EINVAL, "EINVAL" }, { ENOMEM, "ENOMEM" }, { ENOSPC, "ENOSPC" },
+	{ EBUSY, "EBUSY" }, { EEXIST, "EEXIST" }, { ENODEV, "ENODEV" },
+	{ ENOENT, "ENOENT" }, { ETIMEDOUT, "ETIMEDOUT" }, { EIO, "EIO" },
+	{ EOPNOTSUPP, "EOPNOTSUPP" }, { EFAULT, "EFAULT" }, { ERANGE, "ERANGE" },
+};
+
+/* expect=ok or expect=-ERRNO: what the call must return. */
+static int parse_want_rc(struct parser *p, const char *v, int *rc)
+{
+	*rc = 0;
+	if (!v || !strcmp(v, "ok"))
+		return 0;
+	if (v[0] == '-')
+		for (size_t i = 0; i < ARRAY_SIZE(errno_names); i++)
+			if (!strcmp(v + 1, errno_names[i].name)) {
+				*rc = -errno_names[i].e;
+				return 0;
+			}
+	return perr(p, "expect '%.*s%s' is not ok or -ERRNO (-EINVAL, -EBUSY, ...)", QTOK(v));
 }
 
 static int p_attach(struct parser *p, struct cmdline *c)
 {
 	unsigned dev, dom;
 	struct step *st;
+	int want;
 
-	if (lookup_device(p, c->arg[0], &dev) || lookup_domain(p, c->arg[1], &dom))
+	if (lookup_device(p, c->arg[0], &dev) || lookup_domain(p, c->arg[1], &dom) ||
+	    parse_want_rc(p, key_val(c, "expect"), &want))
 		return -1;
 	st = new_op(p, ST_ATTACH);
 	if (!st)
 		return -1;
 	st->dev = dev;
 	st->dom = dom;
+	st->want_rc = want;
 	return 0;
 }
 
@@ -467,11 +628,12 @@ static int p_detach(struct parser *p, struct cmdline *c)
 static int p_map(struct parser *p, struct cmdline *c)
 {
 	const char *perm = key_val(c, "perm");
-	uint64_t iova, pa, size;
+	struct addr iova;
+	uint64_t pa, size;
 	unsigned dom, pm = VTD_PERM_RW;
 	struct step *st;
 
-	if (lookup_domain(p, c->arg[0], &dom) || parse_number(p, "IOVA", c->arg[1], &iova) ||
+	if (lookup_domain(p, c->arg[0], &dom) || parse_iova(p, "IOVA", c->arg[1], &iova) ||
 	    parse_number(p, "PA", c->arg[2], &pa) || parse_size(p, "SIZE", c->arg[3], &size))
 		return -1;
 	if (perm) {
@@ -490,7 +652,7 @@ static int p_map(struct parser *p, struct cmdline *c)
 	if (!st)
 		return -1;
 	st->dom = dom;
-	st->iova = iova;
+	st->ia = iova;
 	st->pa = pa;
 	st->size = size;
 	st->perm = pm;
@@ -500,13 +662,18 @@ static int p_map(struct parser *p, struct cmdline *c)
 static int p_unmap(struct parser *p, struct cmdline *c)
 {
 	const char *unmapped = key_val(c, "unmapped");
-	uint64_t iova, size, done;
+	struct addr iova;
+	uint64_t size, done;
 	unsigned dom;
 	struct step *st;
 
-	if (lookup_domain(p, c->arg[0], &dom) || parse_number(p, "IOVA", c->arg[1], &iova) ||
+	if (lookup_domain(p, c->arg[0], &dom) || parse_iova(p, "IOVA", c->arg[1], &iova) ||
 	    parse_size(p, "SIZE", c->arg[2], &size))
 		return -1;
+	if (p->gather_open >= 0 && dom != p->s->steps[p->gather_open].dom)
+		return perr(p, "unmap of domain '%s' inside the gather block of line %d, which "
+			    "gathers for '%s'", p->s->doms[dom].name, p->s->steps[p->gather_open].line,
+			    p->s->doms[p->s->steps[p->gather_open].dom].name);
 	done = size;
 	if (unmapped && parse_size(p, "unmapped", unmapped, &done))
 		return -1;
@@ -514,7 +681,7 @@ static int p_unmap(struct parser *p, struct cmdline *c)
 	if (!st)
 		return -1;
 	st->dom = dom;
-	st->iova = iova;
+	st->ia = iova;
 	st->size = size;
 	st->unmapped = done;
 	return 0;
@@ -537,12 +704,13 @@ static int p_flush(struct parser *p, struct cmdline *c)
 static int p_dma(struct parser *p, struct cmdline *c)
 {
 	const char *expect = key_val(c, "expect");
-	uint64_t iova, size;
+	struct addr iova;
+	uint64_t size;
 	unsigned dev;
 	bool write, fault = false;
 	struct step *st;
 
-	if (lookup_device(p, c->arg[0], &dev) || parse_number(p, "IOVA", c->arg[1], &iova) ||
+	if (lookup_device(p, c->arg[0], &dev) || parse_iova(p, "IOVA", c->arg[1], &iova) ||
 	    parse_size(p, "SIZE", c->arg[2], &size))
 		return -1;
 	if (size == 0 || size > DMA_MAX)
@@ -561,10 +729,163 @@ static int p_dma(struct parser *p, struct cmdline *c)
 	if (!st)
 		return -1;
 	st->dev = dev;
-	st->iova = iova;
+	st->ia = iova;
 	st->size = size;
 	st->write = write;
 	st->want_fault = fault;
+	return 0;
+}
+
+static int p_dma_map(struct parser *p, struct cmdline *c)
+{
+	struct scenario *s = p->s;
+	const char *perm = key_val(c, "perm"), *pa = key_val(c, "pa");
+	unsigned dev, dir = 3;		/* VTD_DMA_BIDIRECTIONAL */
+	uint64_t size, pav = 0;
+	struct step *st;
+	int v;
+
+	if (lookup_device(p, c->arg[0], &dev) || parse_size(p, "SIZE", c->arg[1], &size))
+		return -1;
+	if (strcmp(c->arg[2], "as"))
+		return perr(p, "'%.*s%s' where 'as' belongs (usage: dma_map BDF SIZE as VAR "
+			    "[perm=r|w|rw] [pa=PA])", QTOK(c->arg[2]));
+	if (check_name(p, "variable", c->arg[3], false))
+		return -1;
+	if (!strcmp(c->arg[3], "i"))
+		return perr(p, "variable name 'i' is the repeat counter; pick another");
+	if (size == 0 || size > DMA_PA_END - DMA_PA_BASE)
+		return perr(p, "SIZE '%s' is not 1 byte to 128M", c->arg[1]);
+	if (perm) {
+		if (!strcmp(perm, "r"))
+			dir = 1;	/* VTD_DMA_TO_DEVICE: the device reads */
+		else if (!strcmp(perm, "w"))
+			dir = 2;	/* VTD_DMA_FROM_DEVICE: the device writes */
+		else if (strcmp(perm, "rw"))
+			return perr(p, "perm '%.*s%s' is not r, w or rw", QTOK(perm));
+	}
+	if (pa && parse_number(p, "pa", pa, &pav))
+		return -1;
+	if (pa && (pav >= POOL_BASE || size > POOL_BASE - pav))
+		return perr(p, "PA range 0x%" PRIx64 " + 0x%" PRIx64 " does not end below "
+			    "256 MiB (DMA data lives there; libvtd's tables above)", pav, size);
+	v = find_var(s, c->arg[3]);
+	if (v < 0) {
+		if (grow((void **)&s->vars, &s->varcap, s->nvars, sizeof(*s->vars)))
+			return perr(p, "out of memory");
+		v = (int)s->nvars++;
+		snprintf(s->vars[v].name, sizeof(s->vars[v].name), "%s", c->arg[3]);
+		s->vars[v].line = p->line;
+	}
+	st = new_op(p, ST_DMA_MAP);
+	if (!st)
+		return -1;
+	st->dev = dev;
+	st->size = size;
+	st->perm = dir;
+	st->pa = pav;
+	st->pa_given = pa != NULL;
+	st->var = (unsigned)v;
+	return 0;
+}
+
+static int p_dma_unmap(struct parser *p, struct cmdline *c)
+{
+	const char *size = key_val(c, "size");
+	struct step *st;
+	struct addr a;
+	unsigned dev;
+	uint64_t sz = 0;
+	int v;
+
+	if (lookup_device(p, c->arg[0], &dev))
+		return -1;
+	if (c->arg[1][0] == '$' || (c->arg[1][0] >= '0' && c->arg[1][0] <= '9')) {
+		if (parse_iova(p, "IOVA", c->arg[1], &a))
+			return -1;
+	} else {
+		if (lookup_var(p, c->arg[1], &v))
+			return -1;
+		a = (struct addr){ .var = v, .mul = 1 };
+	}
+	if (size && parse_size(p, "size", size, &sz))
+		return -1;
+	if (!size && (a.var < 0 || a.mul != 1 || a.off))
+		return perr(p, "dma_unmap of '%.*s%s' needs size= (only a bare VAR remembers "
+			    "its size)", QTOK(c->arg[1]));
+	st = new_op(p, ST_DMA_UNMAP);
+	if (!st)
+		return -1;
+	st->dev = dev;
+	st->ia = a;
+	st->size = sz;
+	st->size_given = size != NULL;
+	return 0;
+}
+
+static int p_advance(struct parser *p, struct cmdline *c)
+{
+	struct step *st;
+	uint64_t ns;
+
+	if (parse_number(p, "NS", c->arg[0], &ns))
+		return -1;
+	st = new_op(p, ST_ADVANCE);
+	if (!st)
+		return -1;
+	st->value = ns;
+	return 0;
+}
+
+static int p_repeat(struct parser *p, struct cmdline *c)
+{
+	struct step *st;
+	uint64_t n;
+
+	if (parse_number(p, "N", c->arg[0], &n))
+		return -1;
+	if (n > 0xffffffffu)
+		return perr(p, "N '%s' is more than 0xffffffff", c->arg[0]);
+	st = new_op(p, ST_REPEAT);
+	if (!st)
+		return -1;
+	st->count = (unsigned)n;
+	p->repeat_open = (int)p->s->nsteps - 1;
+	return 0;
+}
+
+static int p_gather(struct parser *p, struct cmdline *c)
+{
+	struct step *st;
+	unsigned dom;
+
+	if (lookup_domain(p, c->arg[0], &dom))
+		return -1;
+	st = new_op(p, ST_GATHER);
+	if (!st)
+		return -1;
+	st->dom = dom;
+	p->gather_open = (int)p->s->nsteps - 1;
+	return 0;
+}
+
+static int p_mode(struct parser *p, struct cmdline *c)
+{
+	struct step *st;
+	unsigned dom;
+	int m;
+
+	if (lookup_domain(p, c->arg[0], &dom))
+		return -1;
+	for (m = 0; m < (int)ARRAY_SIZE(mode_names) && strcmp(c->arg[1], mode_names[m]); m++)
+		;
+	if (m == (int)ARRAY_SIZE(mode_names))
+		return perr(p, "mode '%.*s%s' is not strict, lazy or lazy-ranged", QTOK(c->arg[1]));
+	st = new_step(p, ST_MODE);
+	if (!st)
+		return -1;
+	st->dom = dom;
+	st->mode = m;
 	return 0;
 }
 
@@ -629,21 +950,34 @@ static int p_qi(struct parser *p, struct cmdline *c)
 }
 
 static const char *const no_keys[] = { NULL };
-static const char *const domain_keys[] = { "stage", "levels", NULL };
+static const char *const domain_keys[] = {
+	"stage", "levels", "mode", "force", "unit", "fq_size", "fq_timeout", "ranged_max", NULL,
+};
+static const char *const attach_keys[] = { "expect", NULL };
+static const char *const dma_map_keys[] = { "perm", "pa", NULL };
+static const char *const dma_unmap_keys[] = { "size", NULL };
 static const char *const map_keys[] = { "perm", NULL };
 static const char *const unmap_keys[] = { "unmapped", NULL };
 static const char *const dma_keys[] = { "expect", NULL };
 
 static const struct cmd cmds[] = {
 	{ "iommu", "NAME [KEY=VALUE]...", 1, NULL, p_iommu },
-	{ "device", "BDF iommu=NAME [ats=0|1] [qdep=N] [KEY=VALUE]...", 1, NULL, p_device },
-	{ "domain", "NAME [stage=1|2] [levels=3|4|5]", 1, domain_keys, p_domain },
-	{ "attach", "BDF DOMAIN", 2, no_keys, p_attach },
+	{ "device", "BDF iommu=NAME [ats=0|1] [qdep=N] [trusted=0|1] [KEY=VALUE]...", 1, NULL,
+	  p_device },
+	{ "domain", "NAME [stage=1|2] [levels=3|4|5] [mode=strict|lazy|lazy-ranged] [force=0|1] "
+	  "[unit=IOMMU] [fq_size=N] [fq_timeout=NS] [ranged_max=N]", 1, domain_keys, p_domain },
+	{ "attach", "BDF DOMAIN [expect=ok|-ERRNO]", 2, attach_keys, p_attach },
 	{ "detach", "BDF", 1, no_keys, p_detach },
 	{ "map", "DOMAIN IOVA PA SIZE [perm=r|w|rw]", 4, map_keys, p_map },
 	{ "unmap", "DOMAIN IOVA SIZE [unmapped=SIZE]", 3, unmap_keys, p_unmap },
 	{ "flush", "DOMAIN", 1, no_keys, p_flush },
 	{ "dma", "BDF IOVA SIZE read|write [expect=ok|fault]", 4, dma_keys, p_dma },
+	{ "dma_map", "BDF SIZE as VAR [perm=r|w|rw] [pa=PA]", 4, dma_map_keys, p_dma_map },
+	{ "dma_unmap", "BDF VAR|IOVA [size=SIZE]", 2, dma_unmap_keys, p_dma_unmap },
+	{ "advance", "NS", 1, no_keys, p_advance },
+	{ "repeat", "N", 1, no_keys, p_repeat },
+	{ "gather", "DOMAIN", 1, no_keys, p_gather },
+	{ "expect mode", "DOMAIN strict|lazy|lazy-ranged", 2, no_keys, p_mode },
 	{ "expect counter", "NAME OP VALUE", 3, no_keys, p_counter },
 	{ "expect delta", "NAME OP VALUE", 3, no_keys, p_delta },
 	{ "expect qi", "", 0, no_keys, p_qi },
@@ -696,20 +1030,41 @@ static const struct cmd *find_cmd(char **tok, int ntok, int *used)
 static int parse_command(struct parser *p, char **tok, int ntok)
 {
 	struct cmdline c = { 0 };
-	char usage[96];
+	char usage[224];
 	int used;
 
 	c.cmd = find_cmd(tok, ntok, &used);
 	if (!c.cmd && !strcmp(tok[0], "expect"))
 		return ntok < 2 ? perr(p, "missing what to expect (usage: expect counter NAME OP "
-				      "VALUE, expect delta NAME OP VALUE, or expect qi)")
+				      "VALUE, expect delta NAME OP VALUE, expect qi, or expect "
+				      "mode DOMAIN MODE)")
 				: perr(p, "unknown expectation '%.*s%s' (expect counter, "
-				       "expect delta or expect qi)", QTOK(tok[1]));
+				       "expect delta, expect qi or expect mode)", QTOK(tok[1]));
+	if (!c.cmd && !strcmp(tok[0], "end") && (p->repeat_open >= 0 || p->gather_open >= 0)) {
+		int *open = p->gather_open >= 0 ? &p->gather_open : &p->repeat_open;
+
+		if (ntok > 1)
+			return perr(p, "unexpected argument '%.*s%s' (usage: end)", QTOK(tok[1]));
+		p->s->steps[*open].body_end = p->s->nsteps;
+		p->last_op = *open;
+		*open = -1;
+		return 0;
+	}
 	if (!c.cmd && !strcmp(tok[0], "end"))
-		return perr(p, "'end' without 'expect qi'");
+		return perr(p, "'end' without 'expect qi', 'repeat' or 'gather'");
 	if (!c.cmd)
 		return perr(p, "unknown command '%.*s%s' (commands: iommu, device, domain, attach, "
-			    "detach, map, unmap, flush, dma, expect)", QTOK(tok[0]));
+			    "detach, map, unmap, flush, dma, dma_map, dma_unmap, advance, repeat, "
+			    "gather, expect)", QTOK(tok[0]));
+	if (p->gather_open >= 0 && strcmp(tok[0], "unmap"))
+		return perr(p, "'%s' inside the gather block of line %d (only unmap lines gather)",
+			    tok[0], p->s->steps[p->gather_open].line);
+	if (p->repeat_open >= 0 && (!strcmp(tok[0], "expect") || !strcmp(tok[0], "repeat") ||
+				    !strcmp(tok[0], "domain") || !strcmp(tok[0], "gather")))
+		return perr(p, "'%s' inside the repeat block of line %d (only attach, detach, "
+			    "map, unmap, flush, dma, dma_map, dma_unmap and advance repeat)",
+			    !strcmp(tok[0], "expect") ? "expect" : tok[0],
+			    p->s->steps[p->repeat_open].line);
 	usage_of(c.cmd, usage, sizeof(usage));
 	for (int i = used; i < ntok; i++) {
 		char *t = tok[i];
@@ -821,7 +1176,8 @@ static int parse_line(struct parser *p, char *line)
 
 struct scenario *scenario_parse(const char *text, size_t len, struct scenario_error *err)
 {
-	struct parser p = { .err = err, .last_op = -1, .qi_open = -1 };
+	struct parser p = { .err = err, .last_op = -1, .qi_open = -1, .repeat_open = -1,
+			    .gather_open = -1 };
 	size_t pos = 0;
 	char *line = NULL;
 
@@ -861,6 +1217,11 @@ struct scenario *scenario_parse(const char *text, size_t len, struct scenario_er
 		perr(&p, "expect qi block has no 'end'");
 		goto fail;
 	}
+	if (p.repeat_open >= 0 || p.gather_open >= 0) {
+		p.line = p.s->steps[p.repeat_open >= 0 ? p.repeat_open : p.gather_open].line;
+		perr(&p, "%s block has no 'end'", p.repeat_open >= 0 ? "repeat" : "gather");
+		goto fail;
+	}
 	return p.s;
 fail:
 	free(line);
@@ -878,6 +1239,7 @@ void scenario_free(struct scenario *s)
 	}
 	free(s->steps);
 	free(s->doms);
+	free(s->vars);
 	free(s);
 }
 
@@ -966,6 +1328,13 @@ struct run {
 	struct vtd_unit *units[VTDM_MAX_UNITS];
 	struct vtd_device *devs[VTDM_MAX_DEVICES];
 	struct vtd_domain **doms;
+#ifdef VTD_HAVE_DMA
+	struct vtd_dma **dmas;		/* per domain; created on first use */
+#endif
+	int devdom[VTDM_MAX_DEVICES];	/* the domain a device is attached to, or -1 */
+	struct { uint64_t iova, size; bool set; } *vars;
+	uint64_t iter;			/* $i */
+	uint64_t next_pa;		/* dma_map without pa= */
 
 	struct qi_event *ev;		/* qi_submit events of the last operation */
 	size_t nev, evcap;
@@ -1028,16 +1397,9 @@ static enum scenario_status run_error(struct run *r, int line, const char *fmt, 
 
 static const char *errno_name(int e)
 {
-	static const struct { int e; const char *name; } names[] = {
-		{ EINVAL, "EINVAL" }, { ENOMEM, "ENOMEM" }, { ENOSPC, "ENOSPC" },
-		{ EBUSY, "EBUSY" }, { EEXIST, "EEXIST" }, { ENODEV, "ENODEV" },
-		{ ENOENT, "ENOENT" }, { ETIMEDOUT, "ETIMEDOUT" }, { EIO, "EIO" },
-		{ EOPNOTSUPP, "EOPNOTSUPP" }, { EFAULT, "EFAULT" }, { ERANGE, "ERANGE" },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (names[i].e == e)
-			return names[i].name;
+	for (size_t i = 0; i < ARRAY_SIZE(errno_names); i++)
+		if (errno_names[i].e == e)
+			return errno_names[i].name;
 	return NULL;
 }
 
@@ -1110,15 +1472,35 @@ static enum scenario_status build(struct run *r)
 		struct device *d = &s->devs[i];
 		struct vtd_device_opts o = { .ats = d->cfg.ats, .qdep = d->cfg.qdep };
 
+#ifdef VTD_HAVE_UNTRUSTED
+		o.untrusted = d->untrusted;
+#else
+		if (d->untrusted)
+			return run_error(r, d->line, "trusted=0 needs vtd_device_opts.untrusted, "
+					 "which this libvtd does not have yet");
+#endif
 		rc = vtd_device_add(r->v, r->units[d->unit], d->cfg.sid, &o, &r->devs[i]);
 		if (rc)
 			return call_error(r, d->line, "vtd_device_add", rc);
 	}
 	if (s->ndoms) {
 		r->doms = calloc(s->ndoms, sizeof(*r->doms));
+#ifdef VTD_HAVE_DMA
+		r->dmas = calloc(s->ndoms, sizeof(*r->dmas));
+		if (!r->dmas)
+			return run_error(r, 0, "out of memory");
+#endif
 		if (!r->doms)
 			return run_error(r, 0, "out of memory");
 	}
+	if (s->nvars) {
+		r->vars = calloc(s->nvars, sizeof(*r->vars));
+		if (!r->vars)
+			return run_error(r, 0, "out of memory");
+	}
+	for (unsigned i = 0; i < VTDM_MAX_DEVICES; i++)
+		r->devdom[i] = -1;
+	r->next_pa = DMA_PA_BASE;
 	return SCENARIO_OK;
 }
 
@@ -1126,6 +1508,13 @@ static void teardown(struct run *r)
 {
 	if (r->h)
 		vtd_host_set_trace(r->h, NULL, NULL);
+#ifdef VTD_HAVE_DMA
+	for (unsigned i = 0; r->dmas && i < r->s->ndoms; i++)
+		if (r->dmas[i])
+			vtd_dma_destroy(r->dmas[i]);
+	free(r->dmas);
+#endif
+	free(r->vars);
 	vtd_destroy(r->v);
 	vtd_host_destroy(r->h);
 	if (r->m)
@@ -1169,7 +1558,11 @@ static enum scenario_status unknown_counter(struct run *r, const struct step *st
 /* Before an operation: the values its `expect delta` lines compare against. */
 static enum scenario_status snapshot_deltas(struct run *r, unsigned op)
 {
-	for (unsigned i = op + 1; i < r->s->nsteps; i++) {
+	const struct step *o = &r->s->steps[op];
+
+	/* A repeat's expectations follow its block. */
+	for (unsigned i = o->kind == ST_REPEAT || o->kind == ST_GATHER ? o->body_end : op + 1;
+	     i < r->s->nsteps; i++) {
 		struct step *st = &r->s->steps[i];
 
 		if (st->kind == ST_DELTA && st->op_step == op &&
@@ -1240,20 +1633,148 @@ static void check_qi(struct run *r, const struct step *st)
 	free(msg);
 }
 
+/* The value of an IOVA operand; a variable whose dma_map has not run stops the run. */
+static enum scenario_status eval_iova(struct run *r, const struct step *st, const struct addr *a,
+				      uint64_t *iova)
+{
+	uint64_t base = 0;
+
+	if (a->var == VAR_ITER) {
+		base = r->iter;
+	} else if (a->var >= 0) {
+		if (!r->vars[a->var].set)
+			return run_error(r, st->line, "variable '$%s' has no value (its dma_map "
+					 "line %d has not run)", r->s->vars[a->var].name,
+					 r->s->vars[a->var].line);
+		base = r->vars[a->var].iova;
+	}
+	*iova = base * a->mul + a->off;
+	return SCENARIO_OK;
+}
+
+#ifdef VTD_HAVE_DMA
+/* The domain's DMA layer, created on first use; its note printed once. */
+static enum scenario_status get_dma(struct run *r, int line, unsigned dom, struct vtd_dma **out)
+{
+	const struct domain *d = &r->s->doms[dom];
+	struct vtd_dma_opts o = {
+		.mode = (enum vtd_dma_mode)d->mode, .force_mode = d->force,
+		.fq_size = (unsigned)d->fq_size, .fq_timeout_ns = d->fq_timeout,
+		.ranged_max_desc = (unsigned)d->ranged_max,
+	};
+	const char *note;
+	int rc;
+
+	if (!r->dmas[dom]) {
+		if (!r->doms[dom])
+			return run_error(r, line, "domain '%s' has not been allocated", d->name);
+		rc = vtd_dma_create(r->doms[dom], &o, &r->dmas[dom]);
+		if (rc)
+			return call_error(r, line, "vtd_dma_create", rc);
+		note = vtd_dma_note(r->dmas[dom]);
+		if (note && !(r->flags & SCENARIO_JSON))
+			fprintf(r->out, "note: %s: %s\n", d->name, note);
+	}
+	*out = r->dmas[dom];
+	return SCENARIO_OK;
+}
+#endif
+
+/* dma_map and dma_unmap: the DMA layer of the domain the device is in. */
+static enum scenario_status run_dma_api(struct run *r, const struct step *st)
+{
+	const struct device *d = &r->s->devs[st->dev];
+	int dom = r->devdom[st->dev];
+#ifdef VTD_HAVE_DMA
+	struct vtd_dma *dma;
+	uint64_t iova, pa, size;
+	int rc;
+#endif
+
+	if (dom < 0)
+		return run_error(r, st->line, "device %s is attached to no domain", d->bdf);
+#ifdef VTD_HAVE_DMA
+	if (get_dma(r, st->line, (unsigned)dom, &dma))
+		return SCENARIO_ERROR;
+	if (st->kind == ST_DMA_MAP) {
+		pa = st->pa;
+		if (!st->pa_given) {
+			size = (st->size + 0xfff) & ~0xfffULL;
+			if (r->next_pa + size > DMA_PA_END)
+				r->next_pa = DMA_PA_BASE;
+			pa = r->next_pa;
+			r->next_pa += size;
+		}
+		rc = vtd_dma_map(dma, r->devs[st->dev], pa, st->size, st->perm, &iova);
+		if (rc)
+			return call_error(r, st->line, "vtd_dma_map", rc);
+		r->vars[st->var].iova = iova;
+		r->vars[st->var].size = st->size;
+		r->vars[st->var].set = true;
+		return SCENARIO_OK;
+	}
+	if (eval_iova(r, st, &st->ia, &iova))
+		return SCENARIO_ERROR;
+	size = st->size_given ? st->size : r->vars[st->ia.var].size;
+	rc = vtd_dma_unmap(dma, r->devs[st->dev], iova, size);
+	return rc ? call_error(r, st->line, "vtd_dma_unmap", rc) : SCENARIO_OK;
+#else
+	return run_error(r, st->line, "the DMA API layer (vtd_dma_*, src/core/dma.c) is not "
+			 "in this build");
+#endif
+}
+
+static enum scenario_status run_advance(struct run *r, const struct step *st)
+{
+	vtdm_clock_step(r->m, st->value);
+#ifdef VTD_HAVE_DMA
+	for (unsigned i = 0; i < r->s->ndoms; i++)
+		if (r->dmas[i])
+			vtd_dma_poll(r->dmas[i]);
+#endif
+	return SCENARIO_OK;
+}
+
+static enum scenario_status run_mode(struct run *r, const struct step *st)
+{
+#ifdef VTD_HAVE_DMA
+	struct vtd_dma *dma;
+	int m;
+
+	if (get_dma(r, st->line, st->dom, &dma))
+		return SCENARIO_ERROR;
+	m = (int)vtd_dma_mode(dma);
+	if (m != st->mode)
+		fail(r, st->line, "domain %s is in mode %s, expected %s", r->s->doms[st->dom].name,
+		     m >= 0 && m < (int)ARRAY_SIZE(mode_names) ? mode_names[m] : "?",
+		     mode_names[st->mode]);
+	return SCENARIO_OK;
+#else
+	return run_error(r, st->line, "the DMA API layer (vtd_dma_*, src/core/dma.c) is not "
+			 "in this build");
+#endif
+}
+
 static enum scenario_status run_dma(struct run *r, const struct step *st)
 {
 	const struct device *d = &r->s->devs[st->dev];
 	struct vtdm_xlate x;
 	uint8_t *buf = malloc(st->size);
 	const char *dir = st->write ? "write" : "read";
+	uint64_t iova;
 	int rc;
+
+	if (eval_iova(r, st, &st->ia, &iova)) {
+		free(buf);
+		return SCENARIO_ERROR;
+	}
 
 	if (!buf)
 		return run_error(r, st->line, "out of memory for a %" PRIu64 "-byte buffer",
 				 st->size);
 	for (uint64_t i = 0; i < st->size; i++)
 		buf[i] = (uint8_t)(0xa5 ^ i);
-	rc = vtdm_dma(r->m, d->cfg.sid, VTD_NO_PASID, st->iova, buf, st->size, st->write, &x);
+	rc = vtdm_dma(r->m, d->cfg.sid, VTD_NO_PASID, iova, buf, st->size, st->write, &x);
 	free(buf);
 	if (rc < 0)
 		return call_error(r, st->line, "vtdm_dma", rc);
@@ -1263,26 +1784,67 @@ static enum scenario_status run_dma(struct run *r, const struct step *st)
 		if (x.fault == VTDM_MASTER_ABORT)
 			fail(r, st->line, "dma %s of 0x%" PRIx64 " bytes at IOVA 0x%" PRIx64
 			     " from %s hit no RAM (master abort at PA 0x%" PRIx64 "), expected ok",
-			     dir, st->size, st->iova, d->bdf, x.pa);
+			     dir, st->size, iova, d->bdf, x.pa);
 		else
 			fail(r, st->line, "dma %s of 0x%" PRIx64 " bytes at IOVA 0x%" PRIx64
 			     " from %s faulted (reason 0x%02x), expected ok", dir, st->size,
-			     st->iova, d->bdf, (unsigned)x.fault);
+			     iova, d->bdf, (unsigned)x.fault);
 	} else if (rc == 0 && st->want_fault) {
 		fail(r, st->line, "dma %s of 0x%" PRIx64 " bytes at IOVA 0x%" PRIx64 " from %s "
-		     "reached PA 0x%" PRIx64 "%s, expected a fault", dir, st->size, st->iova,
+		     "reached PA 0x%" PRIx64 "%s, expected a fault", dir, st->size, iova,
 		     d->bdf, x.pa, x.from_atc ? " through the device TLB" : "");
 	}
 	return SCENARIO_OK;
 }
 
-static enum scenario_status run_step(struct run *r, unsigned idx)
+static enum scenario_status run_step(struct run *r, unsigned idx, bool inner);
+
+/* The body of a repeat block, N times, with $i = 0 .. N-1. */
+static enum scenario_status run_repeat(struct run *r, const struct step *st, unsigned idx)
+{
+	enum scenario_status status = SCENARIO_OK;
+
+	for (uint64_t it = 0; !status && it < st->count; it++) {
+		r->iter = it;
+		for (unsigned j = idx + 1; !status && j < st->body_end; j++)
+			status = run_step(r, j, true);
+	}
+	return status;
+}
+
+/* Every unmap of the block into one gather, then one vtd_iotlb_sync. */
+static enum scenario_status run_gather(struct run *r, const struct step *st, unsigned idx)
+{
+	struct vtd_domain *dom = r->doms[st->dom];
+	struct vtd_gather g;
+	uint64_t iova, v;
+
+	vtd_gather_init(&g);
+	for (unsigned j = idx + 1; j < st->body_end; j++) {
+		const struct step *u = &r->s->steps[j];
+
+		if (eval_iova(r, u, &u->ia, &iova)) {
+			vtd_gather_fini(&g);
+			return SCENARIO_ERROR;
+		}
+		v = vtd_unmap(dom, iova, u->size, &g);
+		if (v != u->unmapped)
+			fail(r, u->line, "vtd_unmap unmapped 0x%" PRIx64 " bytes, expected "
+			     "0x%" PRIx64, v, u->unmapped);
+	}
+	vtd_iotlb_sync(dom, &g);
+	vtd_gather_fini(&g);
+	return SCENARIO_OK;
+}
+
+/* @inner: a step of a repeat body, which belongs to the repeat operation. */
+static enum scenario_status run_step(struct run *r, unsigned idx, bool inner)
 {
 	struct step *st = &r->s->steps[idx];
-	uint64_t v;
+	uint64_t v, iova;
 	int rc;
 
-	if (is_op(st)) {
+	if (is_op(st) && !inner) {
 		r->nev = 0;
 		r->ev_lost = false;
 		if (snapshot_deltas(r, idx))
@@ -1291,22 +1853,49 @@ static enum scenario_status run_step(struct run *r, unsigned idx)
 	switch (st->kind) {
 	case ST_DOMAIN: {
 		const struct domain *d = &r->s->doms[st->dom];
-		struct vtd_domain_opts o = { .stage = d->stage, .levels = d->levels };
+		struct vtd_domain_opts o = { .stage = d->stage, .levels = d->levels,
+					     .unit = d->unit < 0 ? NULL : r->units[d->unit] };
 
 		rc = vtd_domain_alloc(r->v, &o, &r->doms[st->dom]);
-		return rc ? call_error(r, st->line, "vtd_domain_alloc", rc) : SCENARIO_OK;
+		if (rc)
+			return call_error(r, st->line, "vtd_domain_alloc", rc);
+		if (d->dma_keys) {
+#ifdef VTD_HAVE_DMA
+			struct vtd_dma *dma;
+
+			return get_dma(r, st->line, st->dom, &dma);
+#else
+			return run_error(r, st->line, "the DMA API layer (vtd_dma_*, "
+					 "src/core/dma.c) is not in this build");
+#endif
+		}
+		return SCENARIO_OK;
 	}
 	case ST_ATTACH:
 		rc = vtd_attach(r->doms[st->dom], r->devs[st->dev]);
-		return rc ? call_error(r, st->line, "vtd_attach", rc) : SCENARIO_OK;
+		if (!rc)
+			r->devdom[st->dev] = (int)st->dom;
+		if (rc == st->want_rc)
+			return SCENARIO_OK;
+		if (!st->want_rc)
+			return call_error(r, st->line, "vtd_attach", rc);
+		fail(r, st->line, "vtd_attach returned %d (%s), expected -%s", rc,
+		     rc ? strerror(-rc) : "success", errno_name(-st->want_rc));
+		return SCENARIO_OK;
 	case ST_DETACH:
 		rc = vtd_detach(r->devs[st->dev]);
+		if (!rc)
+			r->devdom[st->dev] = -1;
 		return rc ? call_error(r, st->line, "vtd_detach", rc) : SCENARIO_OK;
 	case ST_MAP:
-		rc = vtd_map(r->doms[st->dom], st->iova, st->pa, st->size, st->perm);
+		if (eval_iova(r, st, &st->ia, &iova))
+			return SCENARIO_ERROR;
+		rc = vtd_map(r->doms[st->dom], iova, st->pa, st->size, st->perm);
 		return rc ? call_error(r, st->line, "vtd_map", rc) : SCENARIO_OK;
 	case ST_UNMAP:
-		v = vtd_unmap_sync(r->doms[st->dom], st->iova, st->size);
+		if (eval_iova(r, st, &st->ia, &iova))
+			return SCENARIO_ERROR;
+		v = vtd_unmap_sync(r->doms[st->dom], iova, st->size);
 		if (v != st->unmapped)
 			fail(r, st->line, "vtd_unmap_sync unmapped 0x%" PRIx64 " bytes, expected "
 			     "0x%" PRIx64, v, st->unmapped);
@@ -1316,6 +1905,17 @@ static enum scenario_status run_step(struct run *r, unsigned idx)
 		return SCENARIO_OK;
 	case ST_DMA:
 		return run_dma(r, st);
+	case ST_DMA_MAP:
+	case ST_DMA_UNMAP:
+		return run_dma_api(r, st);
+	case ST_ADVANCE:
+		return run_advance(r, st);
+	case ST_REPEAT:
+		return run_repeat(r, st, idx);
+	case ST_GATHER:
+		return run_gather(r, st, idx);
+	case ST_MODE:
+		return run_mode(r, st);
 	case ST_COUNTER:
 		if (counter_read(r, st->counter, &v))
 			return unknown_counter(r, st);
@@ -1408,8 +2008,11 @@ enum scenario_status scenario_run(struct scenario *s, const char *name, FILE *ou
 	if (flags & SCENARIO_JSON)
 		r.flags &= ~(SCENARIO_TRACE | SCENARIO_STATS);
 	status = build(&r);
-	for (unsigned i = 0; !status && i < s->nsteps; i++)
-		status = run_step(&r, i);
+	for (unsigned i = 0; !status && i < s->nsteps; i++) {
+		status = run_step(&r, i, false);
+		if (s->steps[i].kind == ST_REPEAT || s->steps[i].kind == ST_GATHER)
+			i = s->steps[i].body_end - 1;
+	}
 	if (!status && r.failed)
 		status = SCENARIO_FAILED;
 	if (r.flags & SCENARIO_STATS)

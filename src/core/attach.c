@@ -24,7 +24,8 @@ int vtd_device_add(struct vtd *v, struct vtd_unit *u, uint16_t sid,
 	struct vtd_device *d;
 	int ret = 0;
 
-	if (opts && opts->ats && !(u->ecap & ECAP_DT))
+	/* A device TLB is invalidated only through the queue (6.5.2.5). */
+	if (opts && opts->ats && (!(u->ecap & ECAP_DT) || !u->qi))
 		return -EINVAL;
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -78,7 +79,7 @@ static int ctx_entry_locked(struct vtd_device *dev, uint64_t *ce)
 		re += 8;	/* upper half: devfn 128-255 (9.2) */
 	table = v->ops->mem_read64(v->ctx, re);
 	if (!(table & ROOT_P)) {
-		if (v->ops->page_alloc(v->ctx, &table))
+		if (table_page_alloc(v, !u->coherent, &table))
 			return -ENOMEM;
 		unit_entry_write(u, re, table | ROOT_P, false);
 	}
@@ -306,6 +307,9 @@ int vtd_attach(struct vtd_domain *dom, struct vtd_device *dev)
 	ret = -EINVAL;
 	if (!unit_supports_domain(u, dom) ||
 	    (unit_needs_sync_map(u, dom->stage) && !dom->sync_map))
+		goto out;
+	/* A unit that does not snoop needs tables written back (10.4.3 C). */
+	if (!u->coherent && dom->coherent && dom->stage == VTD_STAGE_SECOND)
 		goto out;
 	ret = domain_unit_get(dom, u, &did);
 	if (ret)

@@ -3,6 +3,7 @@
  * wrappers over the host's ops, trace dispatch, counters.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,16 @@ void vtd_yield(struct vtd *v, enum vtd_yield_point where)
 {
 	if (v->ops->yield)
 		v->ops->yield(v->ctx, where);
+}
+
+int table_page_alloc(struct vtd *v, bool flush, uint64_t *pa)
+{
+	int ret = v->ops->page_alloc(v->ctx, pa);
+
+	/* A non-snooping walker must not see the page's old contents (10.4.3 C). */
+	for (uint64_t off = 0; !ret && flush && off < 4096; off += 64)
+		v->ops->clflush(v->ctx, *pa + off);
+	return ret;
 }
 
 void vtd_trace(struct vtd *v, const struct vtd_event *ev)
@@ -93,6 +104,22 @@ int vtd_stat(struct vtd *v, const char *name, uint64_t *val)
 		*val = stat_read(&v->gather_sync_early);
 		return 0;
 	}
+	static const struct {
+		const char *name;
+		size_t off;
+	} inst[] = {
+		{ "iova.alloc", offsetof(struct vtd, iova_alloc) },
+		{ "iova.free", offsetof(struct vtd, iova_free) },
+		{ "iova.cache_hit", offsetof(struct vtd, iova_cache_hit) },
+		{ "fq.entries", offsetof(struct vtd, fq_entries) },
+		{ "fq.flush", offsetof(struct vtd, fq_flush) },
+	};
+	for (size_t k = 0; k < sizeof(inst) / sizeof(inst[0]); k++) {
+		if (!strcmp(name, inst[k].name)) {
+			*val = stat_read((const uint64_t *)((const char *)v + inst[k].off));
+			return 0;
+		}
+	}
 	if (!strcmp(name, "tag.walk")) {
 		vtd_lock(v, v->lock);
 		for (struct vtd_domain *d = v->domains; d; d = d->next)
@@ -131,7 +158,9 @@ void vtd_stats_foreach(struct vtd *v, void (*fn)(void *arg, const char *name, ui
 		fn(arg, unit_stat_names[i], val);
 	}
 	static const char *const instance[] = { "tag.walk", "sync_map.noop",
-						"gather.sync_early" };
+						"gather.sync_early", "iova.alloc",
+						"iova.free", "iova.cache_hit",
+						"fq.entries", "fq.flush" };
 
 	for (size_t i = 0; i < sizeof(instance) / sizeof(instance[0]); i++) {
 		vtd_stat(v, instance[i], &val);

@@ -63,6 +63,7 @@ int vtd_domain_alloc(struct vtd *v, const struct vtd_domain_opts *opts,
 	dom->levels = opts && opts->levels ? opts->levels : 4;
 	dom->pgsizes = PGSIZE_4K | PGSIZE_2M | PGSIZE_1G;
 	dom->coherent = true;
+	dom->for_unit = opts ? opts->unit : NULL;
 	ret = -EINVAL;
 	if (dom->levels < 3 || dom->levels > 5 ||
 	    (dom->stage == VTD_STAGE_FIRST && dom->levels == 3))
@@ -264,7 +265,11 @@ uint64_t vtd_unmap(struct vtd_domain *dom, uint64_t iova, uint64_t size, struct 
 		leaf = hi_size;
 	ev.done = done;
 	vtd_trace(dom->v, &ev);
-	if (!g->queued && done) {
+	/*
+	 * A range that unlinked tables needs its flush even if it mapped
+	 * nothing: a paging-structure cache may still point into them.
+	 */
+	if (!g->queued && (done || mine.nfree)) {
 		/*
 		 * A range disjoint from the gathered one, or another page size:
 		 * flush what was gathered first (its freed tables only — this

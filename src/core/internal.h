@@ -118,6 +118,7 @@ struct vtd_domain {
 	uint64_t pgsizes;		/* leaf sizes every attached unit supports */
 	unsigned ndevs;			/* under vtd.lock */
 	bool sync_map;			/* map path flushes (CM second stage, RWBF); fixed */
+	struct vtd_unit *for_unit;	/* the unit it was allocated for; NULL: any */
 
 	bool coherent;			/* every unit snoops SS tables (else clflush) */
 	void *pt_lock;			/* page tables */
@@ -144,6 +145,9 @@ struct vtd {
 	uint64_t tag_walks_freed;	/* tag walks of domains already freed */
 	uint64_t sync_map_noop;		/* maps that needed no flush (atomic) */
 	uint64_t gather_sync_early;	/* unmaps that synced the gather first (atomic) */
+	/* DMA layer (iova.c, dma.c), all atomic. */
+	uint64_t iova_alloc, iova_free, iova_cache_hit;
+	uint64_t fq_entries, fq_flush;
 };
 
 /* pgtable.c: the domain's I/O page tables; every _locked call needs pt_lock. */
@@ -214,7 +218,51 @@ static inline uint64_t stat_read(const uint64_t *c)
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
+/*
+ * iova.c: a DMA layer's IOVA allocator (complexity in iova.c). Locks: a
+ * slot's magazine lock, then the allocator's lock; both innermost.
+ */
+#define IOVA_MAX_ALIGN		21	/* powers of two up to 2 MiB are size-aligned */
+#define IOVA_SLOTS		16	/* thread slots (vtd_ops.cpu modulo this) */
+#define IOVA_CACHE_ORDERS	6	/* magazines for 4K..128K */
+#define IOVA_MAG		32	/* IOVAs per magazine and size */
+
+struct iova_range {
+	uint64_t start, end;		/* [start, end) */
+};
+
+struct iova_mag {
+	void *lock;
+	unsigned n[IOVA_CACHE_ORDERS];
+	uint64_t iova[IOVA_CACHE_ORDERS][IOVA_MAG];
+};
+
+struct iova_domain {
+	struct vtd *v;
+	void *lock;			/* free[] */
+	uint64_t base, limit;		/* the window [base, limit) */
+	struct iova_range *free;	/* sorted, disjoint, never adjacent */
+	size_t nfree, cap;
+	struct iova_mag mag[IOVA_SLOTS];
+};
+
+/* The calling thread's slot: vtd_ops.cpu modulo IOVA_SLOTS, or 0. */
+unsigned vtd_cpu_slot(struct vtd *v);
+/* -EINVAL for an unaligned or empty window, -ENOMEM. */
+int iova_init(struct iova_domain *iad, struct vtd *v, uint64_t base, uint64_t limit);
+void iova_fini(struct iova_domain *iad);
+/* @size a multiple of 4 KiB; -EINVAL, -ENOSPC (window exhausted), -ENOMEM. */
+int iova_alloc(struct iova_domain *iad, uint64_t size, uint64_t *iova);
+/* Exactly an allocation's IOVA and size; a double free is ignored. */
+void iova_free(struct iova_domain *iad, uint64_t iova, uint64_t size);
+
 /* core.c */
+/*
+ * A zeroed page for a table the unit walks; with @flush (a unit that does
+ * not snoop it) every line is written back, so the walker sees zeros and
+ * not the page's previous contents.
+ */
+int table_page_alloc(struct vtd *v, bool flush, uint64_t *pa);
 void vtd_lock(struct vtd *v, void *lock);
 void vtd_unlock(struct vtd *v, void *lock);
 void vtd_yield(struct vtd *v, enum vtd_yield_point where);

@@ -127,9 +127,15 @@ int gather_add_free(struct vtd_gather *g, uint64_t pa)
 	return 0;
 }
 
+/* A table page of this domain: written back when a unit does not snoop SS tables. */
+static int pt_page_alloc(struct vtd_domain *dom, uint64_t *pa)
+{
+	return table_page_alloc(dom->v, !dom->coherent && dom->stage == VTD_STAGE_SECOND, pa);
+}
+
 int pt_alloc_root(struct vtd_domain *dom)
 {
-	return dom->v->ops->page_alloc(dom->v->ctx, &dom->pgd);
+	return pt_page_alloc(dom, &dom->pgd);
 }
 
 static void free_table(struct vtd_domain *dom, uint64_t table, int level)
@@ -253,7 +259,7 @@ static int map_leaf(struct vtd_domain *dom, uint64_t table, int level, uint64_t 
 	if (pte_present(dom, pte))
 		return map_leaf(dom, pte & PTE_ADDR, level - 1, iova, pa, target, perm, freed);
 
-	ret = v->ops->page_alloc(v->ctx, &sub);
+	ret = pt_page_alloc(dom, &sub);
 	if (ret)
 		return ret;
 	ret = map_leaf(dom, sub, level - 1, iova, pa, target, perm, freed);
@@ -334,7 +340,6 @@ static uint64_t clear_range(struct vtd_domain *dom, uint64_t table, int level, u
  */
 static int split_at(struct vtd_domain *dom, uint64_t iova)
 {
-	struct vtd *v = dom->v;
 	uint64_t table = dom->pgd;
 
 	if (iova >> pt_levels_width(dom->levels))
@@ -352,7 +357,7 @@ static int split_at(struct vtd_domain *dom, uint64_t iova)
 
 			if (!(iova & (pt_level_size(level) - 1)))
 				return 0;
-			ret = v->ops->page_alloc(v->ctx, &sub);
+			ret = pt_page_alloc(dom, &sub);
 			if (ret)
 				return ret;
 			sub_size = pt_level_size(level - 1);
@@ -367,10 +372,16 @@ static int split_at(struct vtd_domain *dom, uint64_t iova)
 	return 0;
 }
 
-/* Addresses and sizes are whole pages, and the range fits the walk. */
+/*
+ * Addresses and sizes are whole pages, and the range fits the walk. A
+ * first-stage domain uses the lower canonical half only: [2^(w-1), 2^w)
+ * is not canonical, and its entries are reached by the sign-extended
+ * addresses instead (9.7).
+ */
 static bool range_ok(const struct vtd_domain *dom, uint64_t iova, uint64_t size)
 {
-	uint64_t limit = 1ULL << pt_levels_width(dom->levels);
+	unsigned width = pt_levels_width(dom->levels) - (dom->stage == VTD_STAGE_FIRST);
+	uint64_t limit = 1ULL << width;
 
 	return size && !((iova | size) & (VTD_PAGE_SIZE - 1)) && size <= limit &&
 	       iova <= limit - size;

@@ -422,7 +422,7 @@ int vtd_unit_add(struct vtd *v, uint64_t base, const struct vtd_unit_opts *opts,
 	u->lock = v->ops->lock_new(v->ctx);
 	u->qi_lock = v->ops->lock_new(v->ctx);
 	u->did_map = calloc((u->ndoms + 63) / 64, sizeof(uint64_t));
-	if (!u->lock || !u->qi_lock || !u->did_map || v->ops->page_alloc(v->ctx, &u->root))
+	if (!u->lock || !u->qi_lock || !u->did_map || table_page_alloc(v, !u->coherent, &u->root))
 		goto err;
 	u->did_map[0] |= (1ULL << VTD_DID_RESERVED) - 1;
 

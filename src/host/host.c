@@ -155,6 +155,21 @@ static void h_trace(void *ctx, const struct vtd_event *ev)
 		h->trace(h->trace_arg, ev);
 }
 
+/* A small id per thread, handed out round-robin on first use. */
+static _Thread_local unsigned thread_cpu;
+static _Thread_local bool thread_cpu_set;
+static unsigned cpu_next;
+
+static unsigned h_cpu(void *ctx)
+{
+	(void)ctx;
+	if (!thread_cpu_set) {
+		thread_cpu = __atomic_fetch_add(&cpu_next, 1, __ATOMIC_RELAXED);
+		thread_cpu_set = true;
+	}
+	return thread_cpu;
+}
+
 static const struct vtd_ops host_ops = {
 	.mmio_read32 = h_read32,
 	.mmio_read64 = h_read64,
@@ -174,6 +189,7 @@ static const struct vtd_ops host_ops = {
 	.now_ns = h_now,
 	.relax = h_relax,
 	.trace = h_trace,
+	.cpu = h_cpu,
 };
 
 const struct vtd_ops *vtd_host_ops(void)

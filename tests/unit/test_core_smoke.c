@@ -2,6 +2,7 @@
  * test_core_smoke.c — libvtd end to end on the model: bring a unit up,
  * attach a device, map, DMA, unmap, and see the DMA fault.
  */
+#include <errno.h>
 #include "harness.h"
 #include "vtdenv.h"
 
@@ -67,4 +68,20 @@ TEST_F(core_smoke, destroy_disables_units_and_frees_pages)
 	/* With translation off, DMA passes untranslated. */
 	EXPECT_EQ(0, vtdenv_dma_rd64(&self->e, self->dev, page, &v));
 	EXPECT_EQ(0x1111111111111111ULL, v);
+}
+
+/*
+ * A 4-level first-stage domain maps the lower canonical half only:
+ * [2^47, 2^48) is not canonical, its entries are reached by the sign-
+ * extended addresses (9.7), so a map there is refused.
+ */
+TEST_F(core_smoke, first_stage_refuses_noncanonical)
+{
+	uint64_t page = vtdenv_page(&self->e, 0x22);
+
+	if (variant->stage != VTD_STAGE_FIRST)
+		SKIP(return, "first-stage only");
+	EXPECT_EQ(-EINVAL, vtd_map(self->dom, 1ULL << 47, page, 4096, VTD_PERM_RW));
+	EXPECT_EQ(-EINVAL, vtd_map(self->dom, (1ULL << 47) - 4096, page, 8192, VTD_PERM_RW));
+	EXPECT_EQ(0, vtd_map(self->dom, (1ULL << 47) - 4096, page, 4096, VTD_PERM_RW));
 }

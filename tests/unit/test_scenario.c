@@ -27,10 +27,11 @@ static const struct bad bad_rows[] = {
 	/* Commands and arguments */
 	{ "unknown command", "iommu a\nfrob x\n", 2,
 	  "unknown command 'frob' (commands: iommu, device, domain, attach, detach, map, "
-	  "unmap, flush, dma, expect)" },
+	  "unmap, flush, dma, dma_map, dma_unmap, advance, repeat, gather, expect)" },
 	{ "long word is cut at 40", "aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeee\n", 1,
 	  "unknown command 'aaaaaaaaaabbbbbbbbbbccccccccccdddddddddd...' (commands: iommu, "
-	  "device, domain, attach, detach, map, unmap, flush, dma, expect)" },
+	  "device, domain, attach, detach, map, unmap, flush, dma, dma_map, dma_unmap, advance, "
+	  "repeat, gather, expect)" },
 	{ "missing name", "iommu\n", 1, "missing NAME (usage: iommu NAME [KEY=VALUE]...)" },
 	{ "missing size", BASE "map d 0x1000 0x2000\n", 4,
 	  "missing SIZE (usage: map DOMAIN IOVA PA SIZE [perm=r|w|rw])" },
@@ -39,8 +40,8 @@ static const struct bad bad_rows[] = {
 	  "unexpected argument 'extra' (usage: detach BDF)" },
 	{ "unknown key", BASE "map d 0 0 4K foo=1\n", 4,
 	  "unknown key 'foo' (usage: map DOMAIN IOVA PA SIZE [perm=r|w|rw])" },
-	{ "key on a command without keys", BASE "attach 00:01.0 d perm=r\n", 4,
-	  "unknown key 'perm' (usage: attach BDF DOMAIN)" },
+	{ "key on a command without keys", BASE "flush d perm=r\n", 4,
+	  "unknown key 'perm' (usage: flush DOMAIN)" },
 	{ "key twice", BASE "map d 0 0 4K perm=r perm=w\n", 4, "key 'perm' is given twice" },
 	{ "too many words", "iommu a b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b "
 	  "b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b\n", 1,
@@ -91,7 +92,8 @@ static const struct bad bad_rows[] = {
 
 	/* device */
 	{ "device without iommu", "iommu a\ndevice 00:01.0\n", 2,
-	  "missing iommu=NAME (usage: device BDF iommu=NAME [ats=0|1] [qdep=N] [KEY=VALUE]...)" },
+	  "missing iommu=NAME (usage: device BDF iommu=NAME [ats=0|1] [qdep=N] [trusted=0|1] "
+	  "[KEY=VALUE]...)" },
 	{ "device behind an unknown iommu", "iommu a\ndevice 00:01.0 iommu=b\n", 2,
 	  "unknown iommu 'b'" },
 	{ "device BDF", "iommu a\ndevice 00:20.0 iommu=a\n", 2, "SID '00:20.0': device 20 is above 1f" },
@@ -143,9 +145,9 @@ static const struct bad bad_rows[] = {
 	/* expect */
 	{ "expect alone", BASE "expect\n", 4,
 	  "missing what to expect (usage: expect counter NAME OP VALUE, expect delta NAME OP "
-	  "VALUE, or expect qi)" },
+	  "VALUE, expect qi, or expect mode DOMAIN MODE)" },
 	{ "expect what", BASE "expect nothing\n", 4,
-	  "unknown expectation 'nothing' (expect counter, expect delta or expect qi)" },
+	  "unknown expectation 'nothing' (expect counter, expect delta, expect qi or expect mode)" },
 	{ "expect counter without value", BASE "expect counter qi.submit ==\n", 4,
 	  "missing VALUE (usage: expect counter NAME OP VALUE)" },
 	{ "expect counter operator", BASE "expect counter qi.submit => 1\n", 4,
@@ -166,7 +168,7 @@ static const struct bad bad_rows[] = {
 	/* expect qi blocks */
 	{ "block without end", BASE "expect qi\n  iotlb_inv a: 0 0 0 0\n", 4,
 	  "expect qi block has no 'end'" },
-	{ "end alone", BASE "end\n", 4, "'end' without 'expect qi'" },
+	{ "end alone", BASE "end\n", 4, "'end' without 'expect qi', 'repeat' or 'gather'" },
 	{ "end with an argument", BASE "expect qi\nend now\n", 5,
 	  "unexpected argument 'now' (usage: end)" },
 	{ "command inside a block", BASE "expect qi\nmap d 0 0 4K\nend\n", 5,
@@ -190,6 +192,107 @@ static const struct bad bad_rows[] = {
 	  "QW1 'zz' is not a number (expected decimal or 0x hex)" },
 	{ "extra qword", BASE "expect qi\n  iotlb_inv a: 0 0 0 0 0\nend\n", 5,
 	  "unexpected argument '0' (usage: TYPE UNIT: QW0 QW1 QW2 QW3, or end)" },
+
+	/* The DMA API layer: device trust, domain options, expected errors */
+	{ "device trusted", "iommu a\ndevice 00:01.0 iommu=a trusted=yes\n", 2,
+	  "trusted 'yes' is not 0 or 1" },
+	{ "domain mode", "iommu a\ndomain d mode=lax\n", 2,
+	  "mode 'lax' is not strict, lazy or lazy-ranged" },
+	{ "domain force", "iommu a\ndomain d force=2\n", 2, "force '2' is not 0 or 1" },
+	{ "domain unit", "iommu a\ndomain d unit=b\n", 2, "unknown iommu 'b'" },
+	{ "domain fq_size", "iommu a\ndomain d fq_size=many\n", 2,
+	  "fq_size 'many' is not a number (expected decimal or 0x hex)" },
+	{ "domain fq_timeout", "iommu a\ndomain d fq_timeout=1ms\n", 2,
+	  "fq_timeout '1ms' is not a number (expected decimal or 0x hex)" },
+	{ "domain ranged_max", "iommu a\ndomain d ranged_max=x\n", 2,
+	  "ranged_max 'x' is not a number (expected decimal or 0x hex)" },
+	{ "domain fq_size above 32 bits", "iommu a\ndomain d fq_size=0x100000000\n", 2,
+	  "fq_size is more than 0xffffffff" },
+	{ "domain ranged_max above 32 bits", "iommu a\ndomain d ranged_max=0x100000000\n", 2,
+	  "ranged_max is more than 0xffffffff" },
+	{ "attach expect", BASE "attach 00:01.0 d expect=EINVAL\n", 4,
+	  "expect 'EINVAL' is not ok or -ERRNO (-EINVAL, -EBUSY, ...)" },
+	{ "attach expect unknown errno", BASE "attach 00:01.0 d expect=-EWHAT\n", 4,
+	  "expect '-EWHAT' is not ok or -ERRNO (-EINVAL, -EBUSY, ...)" },
+
+	/* dma_map, dma_unmap, variables */
+	{ "dma_map without as", BASE "dma_map 00:01.0 4K at b\n", 4,
+	  "'at' where 'as' belongs (usage: dma_map BDF SIZE as VAR [perm=r|w|rw] [pa=PA])" },
+	{ "dma_map missing VAR", BASE "dma_map 00:01.0 4K as\n", 4,
+	  "missing VAR (usage: dma_map BDF SIZE as VAR [perm=r|w|rw] [pa=PA])" },
+	{ "dma_map variable name", BASE "dma_map 00:01.0 4K as 9b\n", 4,
+	  "variable name '9b' is not a letter followed by letters, digits, '_' or '-' "
+	  "(at most 15 characters)" },
+	{ "dma_map as i", BASE "dma_map 00:01.0 4K as i\n", 4,
+	  "variable name 'i' is the repeat counter; pick another" },
+	{ "dma_map size", BASE "dma_map 00:01.0 0 as b\n", 4, "SIZE '0' is not 1 byte to 128M" },
+	{ "dma_map size suffix", BASE "dma_map 00:01.0 4Q as b\n", 4,
+	  "SIZE '4Q' is not a size (expected a number, optionally with K, M or G)" },
+	{ "dma_map perm", BASE "dma_map 00:01.0 4K as b perm=x\n", 4,
+	  "perm 'x' is not r, w or rw" },
+	{ "dma_map pa", BASE "dma_map 00:01.0 4K as b pa=z\n", 4,
+	  "pa 'z' is not a number (expected decimal or 0x hex)" },
+	{ "dma_map pa into the pool", BASE "dma_map 00:01.0 8K as b pa=0xffff000\n", 4,
+	  "PA range 0xffff000 + 0x2000 does not end below 256 MiB (DMA data lives there; "
+	  "libvtd's tables above)" },
+	{ "dma_map unknown device", BASE "dma_map 00:02.0 4K as b\n", 4,
+	  "unknown device '00:02.0' (no device line declares it)" },
+	{ "dma_unmap unknown variable", BASE "dma_unmap 00:01.0 b\n", 4,
+	  "unknown variable '$b' (no dma_map ... as b line before it)" },
+	{ "variable used before its dma_map", BASE "dma 00:01.0 $b 4 read\n"
+	  "dma_map 00:01.0 4K as b\n", 4,
+	  "unknown variable '$b' (no dma_map ... as b line before it)" },
+	{ "dma_unmap of an expression needs size=", BASE "dma_map 00:01.0 8K as b\n"
+	  "dma_unmap 00:01.0 $b+4K\n", 5,
+	  "dma_unmap of '$b+4K' needs size= (only a bare VAR remembers its size)" },
+	{ "dma_unmap of a number needs size=", BASE "dma_unmap 00:01.0 0x1000\n", 4,
+	  "dma_unmap of '0x1000' needs size= (only a bare VAR remembers its size)" },
+	{ "dma_unmap size", BASE "dma_map 00:01.0 8K as b\ndma_unmap 00:01.0 b size=x\n", 5,
+	  "size 'x' is not a size (expected a number, optionally with K, M or G)" },
+	{ "IOVA $ alone", BASE "map d $ 0 4K\n", 4, "IOVA '$' is not $VAR[*SCALE][+OFFSET]" },
+	{ "IOVA $+", BASE "map d $+4K 0 4K\n", 4, "IOVA '$+4K' is not $VAR[*SCALE][+OFFSET]" },
+	{ "IOVA unknown variable", BASE "unmap d $x 4K\n", 4,
+	  "unknown variable '$x' (no dma_map ... as x line before it)" },
+	{ "IOVA offset", BASE "dma_map 00:01.0 4K as b\ndma 00:01.0 $b+x 4 read\n", 5,
+	  "OFFSET 'x' is not a size (expected a number, optionally with K, M or G)" },
+	{ "IOVA scale", BASE "repeat 2\nmap d $i*y 0 4K\nend\n", 5,
+	  "SCALE 'y' is not a size (expected a number, optionally with K, M or G)" },
+	{ "$i outside repeat", BASE "map d $i 0 4K\n", 4, "$i outside a repeat block" },
+
+	/* advance, repeat, expect mode */
+	{ "advance NS", BASE "advance 10ms\n", 4,
+	  "NS '10ms' is not a number (expected decimal or 0x hex)" },
+	{ "advance without NS", BASE "advance\n", 4, "missing NS (usage: advance NS)" },
+	{ "repeat N", BASE "repeat many\nend\n", 4,
+	  "N 'many' is not a number (expected decimal or 0x hex)" },
+	{ "repeat N above 32 bits", BASE "repeat 0x100000000\nend\n", 4,
+	  "N '0x100000000' is more than 0xffffffff" },
+	{ "repeat without end", BASE "repeat 3\nflush d\n", 4, "repeat block has no 'end'" },
+	{ "repeat end with an argument", BASE "repeat 3\nflush d\nend now\n", 6,
+	  "unexpected argument 'now' (usage: end)" },
+	{ "expect inside repeat", BASE "repeat 3\nflush d\nexpect counter wbf == 0\nend\n", 6,
+	  "'expect' inside the repeat block of line 4 (only attach, detach, map, unmap, flush, "
+	  "dma, dma_map, dma_unmap and advance repeat)" },
+	{ "repeat inside repeat", BASE "repeat 3\nrepeat 2\nend\nend\n", 5,
+	  "'repeat' inside the repeat block of line 4 (only attach, detach, map, unmap, flush, "
+	  "dma, dma_map, dma_unmap and advance repeat)" },
+	{ "domain inside repeat", BASE "repeat 3\ndomain e\nend\n", 5,
+	  "'domain' inside the repeat block of line 4 (only attach, detach, map, unmap, flush, "
+	  "dma, dma_map, dma_unmap and advance repeat)" },
+	{ "expect mode domain", BASE "expect mode e strict\n", 4, "unknown domain 'e'" },
+	{ "expect mode mode", BASE "expect mode d eager\n", 4,
+	  "mode 'eager' is not strict, lazy or lazy-ranged" },
+	{ "gather without end", BASE "gather d\nunmap d 0 4K\n", 4, "gather block has no 'end'" },
+	{ "gather domain", BASE "gather e\nend\n", 4, "unknown domain 'e'" },
+	{ "map inside gather", BASE "gather d\nmap d 0 0 4K\nend\n", 5,
+	  "'map' inside the gather block of line 4 (only unmap lines gather)" },
+	{ "unmap of another domain inside gather", BASE "domain e\ngather d\nunmap e 0 4K\nend\n",
+	  6, "unmap of domain 'e' inside the gather block of line 5, which gathers for 'd'" },
+	{ "gather inside repeat", BASE "repeat 2\ngather d\nend\nend\n", 5,
+	  "'gather' inside the repeat block of line 4 (only attach, detach, map, unmap, flush, "
+	  "dma, dma_map, dma_unmap and advance repeat)" },
+	{ "expect mode missing mode", BASE "expect mode d\n", 4,
+	  "missing strict|lazy|lazy-ranged (usage: expect mode DOMAIN strict|lazy|lazy-ranged)" },
 };
 
 TEST(scenario_bad_lines)
@@ -665,5 +768,177 @@ TEST(scenario_stats_names_read_back)
 	EXPECT_STREQ("", again.err);
 	free(text);
 	ran_free(&again);
+	ran_free(&r);
+}
+
+/* ---- the DMA API layer (include/vtd/dma.h) ---- */
+
+/* Whether this build has the DMA API layer (the executor says so otherwise). */
+static bool no_dma_layer(const struct ran *r)
+{
+	if (r->status == 2 && strstr(r->err, "is not in this build")) {
+		TH_LOG("no DMA API layer in this build: %s", r->err);
+		return true;
+	}
+	return false;
+}
+
+/* Caching mode forces strict on a lazy domain, and the note says so on stdout. */
+TEST(scenario_dma_note)
+{
+	struct ran r = { 0 };
+
+	run_text("t.vtd", "iommu dmar0 cm=1\ndomain d mode=lazy\nexpect mode d strict\n"
+		 "domain e mode=lazy force=1\nexpect mode e lazy\n", 0, &r);
+	if (!no_dma_layer(&r)) {
+		EXPECT_EQ(0, r.status);
+		EXPECT_STREQ("", r.err);
+		EXPECT_TRUE(starts_with(r.out, "note: d: "));
+		EXPECT_NONNULL(strstr(r.out, "caching mode"));
+		/* Once, and not for the forced domain. */
+		EXPECT_NULL(strstr(r.out + 1, "note: "));
+	}
+	ran_free(&r);
+
+	/* A wrong mode is a failed expectation. */
+	run_text("t.vtd", "iommu dmar0 cm=1\ndomain d mode=lazy\nexpect mode d lazy\n", 0, &r);
+	if (!no_dma_layer(&r)) {
+		EXPECT_EQ(1, r.status);
+		EXPECT_STREQ("t.vtd:3: expectation failed: domain d is in mode strict, expected "
+			     "lazy\n", r.err);
+	}
+	ran_free(&r);
+
+	/* With --json, stdout holds only the report. */
+	run_text("t.vtd", "iommu dmar0 cm=1\ndomain d mode=lazy\n", SCENARIO_JSON, &r);
+	EXPECT_TRUE(starts_with(r.out, "{\"scenario\": "));
+	ran_free(&r);
+}
+
+/* A lazy unmap walks no cache tag: no cache_tag_flush_range line (seed 002). */
+TEST(scenario_dma_lazy_no_range_trace)
+{
+	struct ran r = { 0 };
+
+	run_text("t.vtd", "iommu dmar0\ndevice 00:01.0 iommu=dmar0\ndomain d mode=lazy\n"
+		 "attach 00:01.0 d\ndma_map 00:01.0 16K as b\ndma_unmap 00:01.0 b\n"
+		 "expect qi\nend\nadvance 10000000\nexpect delta fq.flush == 1\n",
+		 SCENARIO_TRACE, &r);
+	if (!no_dma_layer(&r)) {
+		EXPECT_EQ(0, r.status);
+		EXPECT_STREQ("", r.err);
+		EXPECT_NONNULL(strstr(r.out, "\nunmap: IOMMU: iova="));
+		EXPECT_NULL(strstr(r.out, "cache_tag_flush_range:"));
+		EXPECT_NULL(strstr(r.out, "cache_tag_flush_range_np:"));
+		EXPECT_NONNULL(strstr(r.out, "\ncache_tag_flush_all: "));
+	}
+	ran_free(&r);
+}
+
+/* attach expect=-ERRNO: the refusal is the expectation; anything else fails it. */
+TEST(scenario_attach_expect)
+{
+	static const char two[] = "iommu dmar0\niommu dmar1 cm=1\ndevice 00:01.0 iommu=dmar0\n"
+				  "device 00:02.0 iommu=dmar1\ndomain d unit=dmar0\n";
+	struct ran r = { 0 };
+	char text[512];
+
+	snprintf(text, sizeof(text), "%sattach 00:02.0 d expect=-EINVAL\n"
+		 "attach 00:01.0 d expect=ok\nexpect counter qi.submit >= 1\n", two);
+	run_text("t.vtd", text, 0, &r);
+	EXPECT_EQ(0, r.status);
+	EXPECT_STREQ("", r.err);
+	ran_free(&r);
+
+	snprintf(text, sizeof(text), "%sattach 00:01.0 d expect=-EINVAL\n"
+		 "attach 00:02.0 d expect=-EBUSY\nflush d\n", two);
+	run_text("t.vtd", text, 0, &r);
+	EXPECT_EQ(1, r.status);
+	EXPECT_STREQ("t.vtd:6: expectation failed: vtd_attach returned 0 (success), expected "
+		     "-EINVAL\n"
+		     "t.vtd:7: expectation failed: vtd_attach returned -22 (Invalid argument), "
+		     "expected -EBUSY\n", r.err);
+	ran_free(&r);
+
+	/* Without expect=, a refusal still stops the run. */
+	snprintf(text, sizeof(text), "%sattach 00:02.0 d\nflush d\n", two);
+	run_text("t.vtd", text, 0, &r);
+	EXPECT_EQ(2, r.status);
+	EXPECT_STREQ("t.vtd:6: vtd_attach failed: -EINVAL (Invalid argument)\n", r.err);
+	ran_free(&r);
+}
+
+/* Run-time errors of variables and dma_map/dma_unmap. */
+TEST(scenario_dma_run_errors)
+{
+	struct ran r = { 0 };
+
+	/* Bound by a line that never ran (a repeat of 0). */
+	run_text("t.vtd", MACHINE "repeat 0\ndma_map 00:01.0 4K as b\nend\n"
+		 "dma 00:01.0 $b 4 read\n", 0, &r);
+	EXPECT_EQ(2, r.status);
+	EXPECT_STREQ("t.vtd:8: variable '$b' has no value (its dma_map line 6 has not run)\n",
+		     r.err);
+	ran_free(&r);
+
+	/* dma_map needs the device's domain. */
+	run_text("t.vtd", "iommu dmar0\ndevice 00:01.0 iommu=dmar0\ndomain d\n"
+		 "dma_map 00:01.0 4K as b\n", 0, &r);
+	EXPECT_EQ(2, r.status);
+	EXPECT_STREQ("t.vtd:4: device 00:01.0 is attached to no domain\n", r.err);
+	ran_free(&r);
+
+	run_text("t.vtd", MACHINE "detach 00:01.0\ndma_map 00:01.0 4K as b\n", 0, &r);
+	EXPECT_EQ(2, r.status);
+	EXPECT_STREQ("t.vtd:6: device 00:01.0 is attached to no domain\n", r.err);
+	ran_free(&r);
+}
+
+/* repeat: $i counts from 0; the block is one operation for expect delta/qi. */
+TEST(scenario_repeat_and_gather)
+{
+	struct ran r = { 0 };
+
+	run_text("t.vtd", MACHINE "repeat 16\n  map d $i*4K+0x10000 0x100000 4K\nend\n"
+		 "expect delta sync_map.noop == 16\nexpect qi\nend\n"
+		 "dma 00:01.0 0x1f000 4 read\ndma 00:01.0 0x20000 4 read expect=fault\n"
+		 "gather d\n  unmap d 0x10000 4K\n  unmap d 0x1e000 8K\nend\n"
+		 "expect delta gather.sync_early == 1\nexpect delta qi.submit == 2\n"
+		 "dma 00:01.0 0x11000 4 read\ndma 00:01.0 0x1f000 4 read expect=fault\n"
+		 "repeat 0\n  flush d\nend\nexpect delta qi.submit == 0\n", 0, &r);
+	EXPECT_EQ(0, r.status);
+	EXPECT_STREQ("", r.err);
+	ran_free(&r);
+
+	/* An unmap in a gather checks its bytes as unmap does. */
+	run_text("t.vtd", MACHINE "gather d\n  unmap d 0x10000 4K\nend\n", 0, &r);
+	EXPECT_EQ(1, r.status);
+	EXPECT_STREQ("t.vtd:6: expectation failed: vtd_unmap unmapped 0x0 bytes, expected "
+		     "0x1000\n", r.err);
+	ran_free(&r);
+}
+
+/* The DMA layer's counters and the clock read back by name. */
+TEST(scenario_dma_counters)
+{
+	static const char *const names[] = {
+		"fq.flush", "fq.entries", "iova.alloc", "iova.free", "sync_map.noop",
+		"gather.sync_early", "time.ns",
+	};
+	struct ran r = { 0 };
+	char text[1024];
+	/* The fq and iova counters come with the layer: the mode= line checks for it. */
+	size_t len = (size_t)snprintf(text, sizeof(text), "%s",
+				      MACHINE "domain q mode=lazy\nadvance 1000\n");
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"expect counter %s >= 0\n", names[i]);
+	snprintf(text + len, sizeof(text) - len, "expect delta time.ns >= 1000\n");
+	run_text("t.vtd", text, 0, &r);
+	if (!no_dma_layer(&r)) {
+		EXPECT_EQ(0, r.status);
+		EXPECT_STREQ("", r.err);
+	}
 	ran_free(&r);
 }
