@@ -53,19 +53,6 @@ $(VTDTEST): $(TEST_OBJS) $(LIB)
 
 $(TEST_OBJS): CPPFLAGS += -Itests
 
-# The scenario executor drives libvtd's DMA API layer (include/vtd/dma.h)
-# once src/core/dma.c exists, and untrusted devices once vtd.h has them;
-# until then those lines stop a run with a message. Either file appearing
-# rebuilds the executor.
-SCENARIO_OBJ := $(BUILD)/src/bench/scenario.o
-ifneq ($(wildcard src/core/dma.c),)
-$(SCENARIO_OBJ): CPPFLAGS += -DVTD_HAVE_DMA
-endif
-ifneq ($(shell grep -l 'bool untrusted' include/vtd/vtd.h 2>/dev/null),)
-$(SCENARIO_OBJ): CPPFLAGS += -DVTD_HAVE_UNTRUSTED
-endif
-$(SCENARIO_OBJ): $(wildcard src/core/dma.c) include/vtd/vtd.h
-
 # The unit tests (one TAP program) and the hw-console scripts run from the
 # vtdkit binary, as an outside user would; tests/run.sh adds them up.
 test: $(VTDTEST) $(VTDKIT)

@@ -21,9 +21,7 @@
 #include "host/host.h"
 #include "model/stats.h"
 #include "vtd/vtd.h"
-#ifdef VTD_HAVE_DMA
 #include "vtd/dma.h"
-#endif
 
 #define NAME_MAX_LEN	15		/* unit and domain names: vtdm_unit_cfg.name */
 #define MAX_TOKENS	64		/* words on one line */
@@ -1328,9 +1326,7 @@ struct run {
 	struct vtd_unit *units[VTDM_MAX_UNITS];
 	struct vtd_device *devs[VTDM_MAX_DEVICES];
 	struct vtd_domain **doms;
-#ifdef VTD_HAVE_DMA
 	struct vtd_dma **dmas;		/* per domain; created on first use */
-#endif
 	int devdom[VTDM_MAX_DEVICES];	/* the domain a device is attached to, or -1 */
 	struct { uint64_t iova, size; bool set; } *vars;
 	uint64_t iter;			/* $i */
@@ -1472,24 +1468,16 @@ static enum scenario_status build(struct run *r)
 		struct device *d = &s->devs[i];
 		struct vtd_device_opts o = { .ats = d->cfg.ats, .qdep = d->cfg.qdep };
 
-#ifdef VTD_HAVE_UNTRUSTED
 		o.untrusted = d->untrusted;
-#else
-		if (d->untrusted)
-			return run_error(r, d->line, "trusted=0 needs vtd_device_opts.untrusted, "
-					 "which this libvtd does not have yet");
-#endif
 		rc = vtd_device_add(r->v, r->units[d->unit], d->cfg.sid, &o, &r->devs[i]);
 		if (rc)
 			return call_error(r, d->line, "vtd_device_add", rc);
 	}
 	if (s->ndoms) {
 		r->doms = calloc(s->ndoms, sizeof(*r->doms));
-#ifdef VTD_HAVE_DMA
 		r->dmas = calloc(s->ndoms, sizeof(*r->dmas));
 		if (!r->dmas)
 			return run_error(r, 0, "out of memory");
-#endif
 		if (!r->doms)
 			return run_error(r, 0, "out of memory");
 	}
@@ -1508,12 +1496,10 @@ static void teardown(struct run *r)
 {
 	if (r->h)
 		vtd_host_set_trace(r->h, NULL, NULL);
-#ifdef VTD_HAVE_DMA
 	for (unsigned i = 0; r->dmas && i < r->s->ndoms; i++)
 		if (r->dmas[i])
 			vtd_dma_destroy(r->dmas[i]);
 	free(r->dmas);
-#endif
 	free(r->vars);
 	vtd_destroy(r->v);
 	vtd_host_destroy(r->h);
@@ -1652,7 +1638,6 @@ static enum scenario_status eval_iova(struct run *r, const struct step *st, cons
 	return SCENARIO_OK;
 }
 
-#ifdef VTD_HAVE_DMA
 /* The domain's DMA layer, created on first use; its note printed once. */
 static enum scenario_status get_dma(struct run *r, int line, unsigned dom, struct vtd_dma **out)
 {
@@ -1678,22 +1663,18 @@ static enum scenario_status get_dma(struct run *r, int line, unsigned dom, struc
 	*out = r->dmas[dom];
 	return SCENARIO_OK;
 }
-#endif
 
 /* dma_map and dma_unmap: the DMA layer of the domain the device is in. */
 static enum scenario_status run_dma_api(struct run *r, const struct step *st)
 {
 	const struct device *d = &r->s->devs[st->dev];
 	int dom = r->devdom[st->dev];
-#ifdef VTD_HAVE_DMA
 	struct vtd_dma *dma;
 	uint64_t iova, pa, size;
 	int rc;
-#endif
 
 	if (dom < 0)
 		return run_error(r, st->line, "device %s is attached to no domain", d->bdf);
-#ifdef VTD_HAVE_DMA
 	if (get_dma(r, st->line, (unsigned)dom, &dma))
 		return SCENARIO_ERROR;
 	if (st->kind == ST_DMA_MAP) {
@@ -1718,26 +1699,19 @@ static enum scenario_status run_dma_api(struct run *r, const struct step *st)
 	size = st->size_given ? st->size : r->vars[st->ia.var].size;
 	rc = vtd_dma_unmap(dma, r->devs[st->dev], iova, size);
 	return rc ? call_error(r, st->line, "vtd_dma_unmap", rc) : SCENARIO_OK;
-#else
-	return run_error(r, st->line, "the DMA API layer (vtd_dma_*, src/core/dma.c) is not "
-			 "in this build");
-#endif
 }
 
 static enum scenario_status run_advance(struct run *r, const struct step *st)
 {
 	vtdm_clock_step(r->m, st->value);
-#ifdef VTD_HAVE_DMA
 	for (unsigned i = 0; i < r->s->ndoms; i++)
 		if (r->dmas[i])
 			vtd_dma_poll(r->dmas[i]);
-#endif
 	return SCENARIO_OK;
 }
 
 static enum scenario_status run_mode(struct run *r, const struct step *st)
 {
-#ifdef VTD_HAVE_DMA
 	struct vtd_dma *dma;
 	int m;
 
@@ -1749,10 +1723,6 @@ static enum scenario_status run_mode(struct run *r, const struct step *st)
 		     m >= 0 && m < (int)ARRAY_SIZE(mode_names) ? mode_names[m] : "?",
 		     mode_names[st->mode]);
 	return SCENARIO_OK;
-#else
-	return run_error(r, st->line, "the DMA API layer (vtd_dma_*, src/core/dma.c) is not "
-			 "in this build");
-#endif
 }
 
 static enum scenario_status run_dma(struct run *r, const struct step *st)
@@ -1860,14 +1830,9 @@ static enum scenario_status run_step(struct run *r, unsigned idx, bool inner)
 		if (rc)
 			return call_error(r, st->line, "vtd_domain_alloc", rc);
 		if (d->dma_keys) {
-#ifdef VTD_HAVE_DMA
 			struct vtd_dma *dma;
 
 			return get_dma(r, st->line, st->dom, &dma);
-#else
-			return run_error(r, st->line, "the DMA API layer (vtd_dma_*, "
-					 "src/core/dma.c) is not in this build");
-#endif
 		}
 		return SCENARIO_OK;
 	}

@@ -773,16 +773,6 @@ TEST(scenario_stats_names_read_back)
 
 /* ---- the DMA API layer (include/vtd/dma.h) ---- */
 
-/* Whether this build has the DMA API layer (the executor says so otherwise). */
-static bool no_dma_layer(const struct ran *r)
-{
-	if (r->status == 2 && strstr(r->err, "is not in this build")) {
-		TH_LOG("no DMA API layer in this build: %s", r->err);
-		return true;
-	}
-	return false;
-}
-
 /* Caching mode forces strict on a lazy domain, and the note says so on stdout. */
 TEST(scenario_dma_note)
 {
@@ -790,7 +780,7 @@ TEST(scenario_dma_note)
 
 	run_text("t.vtd", "iommu dmar0 cm=1\ndomain d mode=lazy\nexpect mode d strict\n"
 		 "domain e mode=lazy force=1\nexpect mode e lazy\n", 0, &r);
-	if (!no_dma_layer(&r)) {
+	{
 		EXPECT_EQ(0, r.status);
 		EXPECT_STREQ("", r.err);
 		EXPECT_TRUE(starts_with(r.out, "note: d: "));
@@ -802,7 +792,7 @@ TEST(scenario_dma_note)
 
 	/* A wrong mode is a failed expectation. */
 	run_text("t.vtd", "iommu dmar0 cm=1\ndomain d mode=lazy\nexpect mode d lazy\n", 0, &r);
-	if (!no_dma_layer(&r)) {
+	{
 		EXPECT_EQ(1, r.status);
 		EXPECT_STREQ("t.vtd:3: expectation failed: domain d is in mode strict, expected "
 			     "lazy\n", r.err);
@@ -824,7 +814,7 @@ TEST(scenario_dma_lazy_no_range_trace)
 		 "attach 00:01.0 d\ndma_map 00:01.0 16K as b\ndma_unmap 00:01.0 b\n"
 		 "expect qi\nend\nadvance 10000000\nexpect delta fq.flush == 1\n",
 		 SCENARIO_TRACE, &r);
-	if (!no_dma_layer(&r)) {
+	{
 		EXPECT_EQ(0, r.status);
 		EXPECT_STREQ("", r.err);
 		EXPECT_NONNULL(strstr(r.out, "\nunmap: IOMMU: iova="));
@@ -936,7 +926,7 @@ TEST(scenario_dma_counters)
 					"expect counter %s >= 0\n", names[i]);
 	snprintf(text + len, sizeof(text) - len, "expect delta time.ns >= 1000\n");
 	run_text("t.vtd", text, 0, &r);
-	if (!no_dma_layer(&r)) {
+	{
 		EXPECT_EQ(0, r.status);
 		EXPECT_STREQ("", r.err);
 	}
