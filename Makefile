@@ -2,6 +2,7 @@
 #   make                      libvtd.a and the vtdkit binary
 #   make test                 every test; the last line reads "N passed, N failed"
 #   make run                  the main job on its built-in default
+#   make bench                the DMA-policy benchmark into bench/results/ (not in test)
 #   make SAN=address,undefined test / make SAN=thread test / make CC=clang test
 # Each (compiler, sanitizer) pair builds into its own directory, so switching
 # between them never mixes objects.
@@ -34,7 +35,7 @@ LIB     := $(BUILD)/libvtd.a
 VTDKIT  := $(BUILD)/vtdkit
 VTDTEST := $(BUILD)/vtdtest
 
-.PHONY: all test run valgrind clean
+.PHONY: all test run bench valgrind clean
 all: $(LIB) $(VTDKIT)
 
 $(BUILD)/%.o: %.c
@@ -60,6 +61,14 @@ test: $(VTDTEST) $(VTDKIT)
 
 run: $(VTDKIT)
 	$(VTDKIT) demo
+
+# The DMA-policy benchmark (issue 4, docs/benchmarks.md): not part of
+# `make test` or .ci/run; its table is committed under bench/results/.
+BENCH_OUT := bench/results/dma-policies.txt
+bench: $(VTDKIT)
+	@mkdir -p $(dir $(BENCH_OUT))
+	$(VTDKIT) bench > $(BENCH_OUT).tmp && mv $(BENCH_OUT).tmp $(BENCH_OUT)
+	@cat $(BENCH_OUT)
 
 # Every unit test in-process under memcheck (no fork), and the demo.
 VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite

@@ -272,6 +272,39 @@ static int teardown(struct vtd_device *dev, struct vtd_domain *old, uint16_t did
 	return ret;
 }
 
+/*
+ * Scalable mode, device left with no PASID attached: retire its context
+ * entry too, so that nothing — not even a translated request from a
+ * device TLB that never answered an invalidation — is admitted by a
+ * context entry still saying DTE=1. Present off, context-cache
+ * invalidation, then the rest; the PASID directory and table are freed
+ * once no cache can reach them.
+ */
+static int retire_sm_context(struct vtd_device *dev)
+{
+	struct vtd_unit *u = dev->unit;
+	struct vtd *v = u->v;
+	struct vtd_desc d = cc_device(dev, 0);
+	uint64_t ce, table;
+	int ret;
+
+	vtd_lock(v, u->lock);
+	ctx_entry_locked(dev, &ce);
+	unit_entry_write(u, ce, v->ops->mem_read64(v->ctx, ce) & ~(uint64_t)SMCTX_P, false);
+	vtd_unlock(v, u->lock);
+	ret = qi_submit_sync(u, &d, 1);
+	vtd_lock(v, u->lock);
+	for (int i = 1; i < 4; i++)
+		unit_entry_write(u, ce + 8 * i, 0, false);
+	unit_entry_write(u, ce, 0, false);
+	table = v->ops->mem_read64(v->ctx, dev->pasid_dir) & PDE_SMPTBLPTR;
+	v->ops->page_free(v->ctx, table);
+	v->ops->page_free(v->ctx, dev->pasid_dir);
+	dev->pasid_dir = 0;
+	vtd_unlock(v, u->lock);
+	return ret;
+}
+
 static uint16_t did_on(struct vtd_domain *dom, struct vtd_unit *u)
 {
 	uint16_t did = 0;
@@ -332,8 +365,16 @@ int vtd_attach(struct vtd_domain *dom, struct vtd_device *dev)
 		goto err_tags;
 	/* 4. Caching mode may have cached the entry as not present. */
 	ret = after_install(dev, did, new_ctx);
-	if (ret)
+	if (ret) {
+		/*
+		 * The entry is live but its invalidation failed: take it down
+		 * again, in teardown order, before its DID and tags go.
+		 */
+		teardown(dev, dom, did);
+		if (u->sm)
+			retire_sm_context(dev);
 		goto err_tags;
+	}
 	/* 5. Only now stop invalidating for the old domain. */
 	if (old) {
 		cache_tag_unassign(old, dev, old_did, dev->rid_pasid);
@@ -357,39 +398,6 @@ err_put:
 	domain_unit_put(dom, u);
 out:
 	vtd_unlock(v, v->lock);
-	return ret;
-}
-
-/*
- * Scalable mode, device left with no PASID attached: retire its context
- * entry too, so that nothing — not even a translated request from a
- * device TLB that never answered an invalidation — is admitted by a
- * context entry still saying DTE=1. Present off, context-cache
- * invalidation, then the rest; the PASID directory and table are freed
- * once no cache can reach them.
- */
-static int retire_sm_context(struct vtd_device *dev)
-{
-	struct vtd_unit *u = dev->unit;
-	struct vtd *v = u->v;
-	struct vtd_desc d = cc_device(dev, 0);
-	uint64_t ce, table;
-	int ret;
-
-	vtd_lock(v, u->lock);
-	ctx_entry_locked(dev, &ce);
-	unit_entry_write(u, ce, v->ops->mem_read64(v->ctx, ce) & ~(uint64_t)SMCTX_P, false);
-	vtd_unlock(v, u->lock);
-	ret = qi_submit_sync(u, &d, 1);
-	vtd_lock(v, u->lock);
-	for (int i = 1; i < 4; i++)
-		unit_entry_write(u, ce + 8 * i, 0, false);
-	unit_entry_write(u, ce, 0, false);
-	table = v->ops->mem_read64(v->ctx, dev->pasid_dir) & PDE_SMPTBLPTR;
-	v->ops->page_free(v->ctx, table);
-	v->ops->page_free(v->ctx, dev->pasid_dir);
-	dev->pasid_dir = 0;
-	vtd_unlock(v, u->lock);
 	return ret;
 }
 

@@ -1,0 +1,84 @@
+/*
+ * test_core_attach_fail.c — an attach whose post-install invalidation
+ * fails (caching mode: the context-cache invalidation is refused) must
+ * take the entry down again before its DID and tags are released: the
+ * device is left unattached and cannot reach the domain's pages.
+ */
+#include <errno.h>
+#include "harness.h"
+#include "vtdenv.h"
+#include "core/internal.h"
+#include "fmt/desc.h"
+
+static const struct vtd_ops *host;
+static struct vtd_ops wrapped;
+static struct vtd_unit *victim;	/* the next context-cache descriptor it queues is corrupted */
+
+/* Set a reserved bit (qw0 bit 8) in the victim's next context-cache descriptor. */
+static void corrupt_write64(void *ctx, uint64_t pa, uint64_t val)
+{
+	if (victim && pa >= victim->iq && pa < victim->iq + 4096 &&
+	    (pa - victim->iq) % (victim->wide ? 32 : 16) == 0 && (val & DESC_TYPE_LO) == DESC_CC) {
+		val |= BIT_ULL(8);
+		victim = NULL;
+	}
+	host->mem_write64(ctx, pa, val);
+}
+
+FIXTURE(core_attach_fail) {
+	struct vtdenv e;
+};
+
+FIXTURE_VARIANT(core_attach_fail) {
+	const char *keys;
+	bool sm;
+};
+
+FIXTURE_VARIANT_ADD(core_attach_fail, legacy) { .keys = "cm=1,caching=adversarial" };
+FIXTURE_VARIANT_ADD(core_attach_fail, sm) { .keys = "cm=1,sm=1,caching=adversarial", .sm = true };
+
+FIXTURE_SETUP(core_attach_fail)
+{
+	vtdenv_init(&self->e, variant->keys, 1, variant->sm);
+	host = vtd_host_ops();
+	wrapped = *host;
+	wrapped.mem_write64 = corrupt_write64;
+	self->e.v->ops = &wrapped;
+}
+
+FIXTURE_TEARDOWN(core_attach_fail)
+{
+	victim = NULL;
+	vtdenv_fini(&self->e);
+}
+
+TEST_F(core_attach_fail, failed_cm_flush_takes_the_entry_down)
+{
+	struct vtdenv *e = &self->e;
+	struct vtd_domain *dom, *other;
+	uint64_t page = vtdenv_page(e, 0x33), v, pages;
+	int d = _vtdenv_add_device(e, 0, 0x0008, false);
+
+	ASSERT_LE(0, d);
+	ASSERT_EQ(0, vtd_domain_alloc(e->v, NULL, &dom));
+	ASSERT_EQ(0, vtd_map(dom, 0x10000, page, 4096, VTD_PERM_RW));
+	pages = vtd_host_pages_used(e->h);
+	victim = e->unit[0];
+	ASSERT_EQ(-EINVAL, vtd_attach(dom, e->dev[d]));
+	ASSERT_NULL(victim);
+	EXPECT_EQ(1, vtdenv_stat(e, "qi.iqe"));
+	/* Not attached: the domain can go, and the device reaches nothing through it. */
+	EXPECT_EQ(1, vtdenv_dma_rd64(e, d, 0x10000, &v));
+	ASSERT_EQ(0, vtd_domain_free(dom));
+	EXPECT_EQ(1, vtdenv_dma_rd64(e, d, 0x10000, &v));
+	/* The context table stays (one page); everything else was given back. */
+	EXPECT_GE(pages, vtd_host_pages_used(e->h));
+	/* The device attaches cleanly afterwards, with a fresh DID. */
+	ASSERT_EQ(0, vtd_domain_alloc(e->v, NULL, &other));
+	ASSERT_EQ(0, vtd_map(other, 0x10000, page, 4096, VTD_PERM_RW));
+	ASSERT_EQ(0, vtd_attach(other, e->dev[d]));
+	ASSERT_EQ(0, vtdenv_dma_rd64(e, d, 0x10000, &v));
+	EXPECT_EQ(0x3333333333333333ULL, v);
+	EXPECT_EQ(0, vtd_detach(e->dev[d]));
+	EXPECT_EQ(0, vtd_domain_free(other));
+}
