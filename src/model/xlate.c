@@ -842,23 +842,25 @@ struct inv {
 	uint16_t sid_mask;
 	uint32_t pasid;
 	bool all_pasids;
-	uint64_t start, end;	/* [start, end) */
+	uint64_t first, last;	/* inclusive: a range may end at 2^64 - 1 */
 };
 
+/* Whether the entry of @level at page number @key2 meets [first, last]. */
 static bool overlaps(uint64_t key2, int level, const struct inv *v)
 {
-	uint64_t lo = key2 << pt_level_shift(level), hi = lo + pt_level_size(level);
+	uint64_t lo = key2 << pt_level_shift(level), hi = lo + (pt_level_size(level) - 1);
 
-	return lo < v->end && v->start < hi;
+	return lo <= v->last && v->first <= hi;
 }
 
 static void set_range(struct inv *v, uint64_t addr, unsigned am)
 {
-	uint64_t size = VTD_PAGE_SIZE << am;
+	/* 2^AM pages; from AM=52 on, the whole space. */
+	uint64_t mask = am >= 64 - VTD_PAGE_SHIFT ? ~0ULL : (VTD_PAGE_SIZE << am) - 1;
 
 	/* The unit ignores address bits below the mask (6.5.2.3). */
-	v->start = addr & ~(size - 1);
-	v->end = v->start + size;
+	v->first = addr & ~mask;
+	v->last = v->first + mask;
 }
 
 static bool ctx_match(struct cache_entry *e, const void *arg)
@@ -997,14 +999,15 @@ static bool atc_match(struct cache_entry *e, const void *arg)
 	} else if (v->all_pasids ? pasid == VTD_NO_PASID : pasid != v->pasid) {
 		return false;
 	}
-	return v->end == v->start || overlaps(e->key[2], (int)e->key[0], v);
+	return overlaps(e->key[2], (int)e->key[0], v);
 }
 
 void inv_atc(struct vtdm_device *d, uint32_t pasid, bool all_pasids, uint64_t base,
 	     uint64_t size)
 {
-	struct inv v = { .pasid = pasid, .all_pasids = all_pasids, .start = base,
-			 .end = base + size };
+	/* A size of 0 is the whole space (devtlb_range_decode). */
+	struct inv v = { .pasid = pasid, .all_pasids = all_pasids, .first = size ? base : 0,
+			 .last = size ? base + (size - 1) : ~0ULL };
 
 	cache_remove_if(&d->atc, atc_match, &v);
 }

@@ -697,6 +697,37 @@ TEST_F(caches_sm, iotlb_first_stage)
 }
 
 /*
+ * Ranges at the ends of the space: a PASID-IOTLB PSI with AM=52 is the
+ * whole space (2^52 pages), and an entry for the last canonical page
+ * (0xfffffffffffff000) is covered by a PSI naming it — neither the mask
+ * nor the range end may wrap around 2^64.
+ */
+TEST_F(caches_sm, psi_ranges_at_the_ends_of_the_space)
+{
+	struct hwenv *e = &self->e;
+	const uint64_t top = 0xfffffffffffff000ULL;
+	uint64_t root;
+
+	hw_sm_ctx(e, 0, SID_A, 0, false, true);
+	hw_pasid(e, 0, SID_A, 3, PGTT_FS, 7, 4, &root);
+	hw_map_fs(e, root, 4, 0x1000, pg(e, 0xa), SZ_4K, HW_PERM_RW, true);
+	hw_map_fs(e, root, 4, top, pg(e, 0xc), SZ_4K, HW_PERM_RW, true);
+	ASSERT_EQ(0xa, tag(e, SID_A, 3, 0x1000));
+	ASSERT_EQ(0xc, tag(e, SID_A, 3, top));
+	remap(e, root, 4, 0x1000, 1, pg(e, 0xb), true);
+	remap(e, root, 4, top, 1, pg(e, 0xd), true);
+	ASSERT_EQ(0xa, tag(e, SID_A, 3, 0x1000));
+	ASSERT_EQ(0xc, tag(e, SID_A, 3, top));
+	/* The last page alone: its entry's range ends at 2^64 - 1. */
+	xl_inv(e, xl_piotlb(7, 3, PIOTLB_G_PSI, top, 0, true));
+	ASSERT_TRUE(never_again(e, SID_A, 3, top, 0xd));
+	ASSERT_EQ(0xa, tag(e, SID_A, 3, 0x1000));
+	/* AM=52: everything of the PASID. */
+	xl_inv(e, xl_piotlb(7, 3, PIOTLB_G_PSI, 0, 52, true));
+	ASSERT_TRUE(never_again(e, SID_A, 3, 0x1000, 0xb));
+}
+
+/*
  * A type-2 IOTLB PSI removes every first-stage entry of its DID whatever
  * the address (and the DID's first-stage paging-structure entries, even
  * with IH=1); another DID's first-stage entries stay.
