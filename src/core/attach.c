@@ -248,7 +248,7 @@ static int teardown(struct vtd_device *dev, struct vtd_domain *old, uint16_t did
 			.pasid = dev->rid_pasid });
 	else
 		d[n++] = iotlb_dsi(u, did);
-	if (dev->opts.ats) {
+	if (dev->opts.ats && !device_gone(dev)) {
 		struct vtd_desc_fields f = {
 			.type = DESC_DEVTLB, .sid = dev->sid,
 			.qdep = dev->opts.qdep >= 32 ? 0 : dev->opts.qdep,

@@ -225,7 +225,11 @@ static int flush_tags_locked(struct vtd_domain *dom, uint64_t start, uint64_t en
 			batch_add(&b, u, iotlb_desc(dom, i, addr, mask, ih));
 		}
 		for (struct cache_tag *i = t; i && i->unit == u; i = i->next) {
-			if (is_iotlb(i))
+			/*
+			 * A device that is gone would never answer and its time-out
+			 * would abort the whole batch's wait (6.5.2.10): skip it.
+			 */
+			if (is_iotlb(i) || device_gone(i->dev))
 				continue;
 			trace_tag(dom->v, ev, i, start, end, addr, mask);
 			batch_add(&b, u, devtlb_desc(i, addr, mask));

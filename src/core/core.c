@@ -104,6 +104,10 @@ int vtd_stat(struct vtd *v, const char *name, uint64_t *val)
 		*val = stat_read(&v->gather_sync_early);
 		return 0;
 	}
+	if (!strcmp(name, "pages.quarantined")) {
+		*val = stat_read(&v->pages_quarantined);
+		return 0;
+	}
 	static const struct {
 		const char *name;
 		size_t off;
@@ -158,7 +162,8 @@ void vtd_stats_foreach(struct vtd *v, void (*fn)(void *arg, const char *name, ui
 		fn(arg, unit_stat_names[i], val);
 	}
 	static const char *const instance[] = { "tag.walk", "sync_map.noop",
-						"gather.sync_early", "iova.alloc",
+						"gather.sync_early", "pages.quarantined",
+						"iova.alloc",
 						"iova.free", "iova.cache_hit",
 						"fq.entries", "fq.flush" };
 

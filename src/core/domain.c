@@ -303,8 +303,23 @@ void vtd_iotlb_sync(struct vtd_domain *dom, struct vtd_gather *g)
 	/* A queued gather belongs to the flush queue, which flushes the domain. */
 	if (g->queued)
 		return;
-	if (!gather_empty(g))
-		cache_tag_flush_range(dom, g->start, g->end, g->nfree == 0);
+	int ret = 0;
+
+	if (!gather_empty(g)) {
+		ret = cache_tag_flush_range(dom, g->start, g->end, g->nfree == 0);
+		/* The range flush failed: try the whole domain before freeing anything. */
+		if (ret && g->nfree)
+			ret = cache_tag_flush_all(dom);
+	}
+	if (ret) {
+		/*
+		 * No flush is known to cover the unlinked tables: a cache may
+		 * still walk them, so they are never reused (quarantined).
+		 */
+		for (size_t i = 0; i < g->nfree; i++)
+			stat_inc(&dom->v->pages_quarantined);
+		g->nfree = 0;
+	}
 	gather_free_pages(dom, g);
 	g->start = UINT64_MAX;
 	g->end = 0;

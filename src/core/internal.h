@@ -145,6 +145,7 @@ struct vtd {
 	uint64_t tag_walks_freed;	/* tag walks of domains already freed */
 	uint64_t sync_map_noop;		/* maps that needed no flush (atomic) */
 	uint64_t gather_sync_early;	/* unmaps that synced the gather first (atomic) */
+	uint64_t pages_quarantined;	/* table pages kept because no flush covered them (atomic) */
 	/* DMA layer (iova.c, dma.c), all atomic. */
 	uint64_t iova_alloc, iova_free, iova_cache_hit;
 	uint64_t fq_entries, fq_flush;
@@ -191,6 +192,12 @@ bool unit_needs_sync_map(const struct vtd_unit *u, enum vtd_stage stage);
 bool unit_supports_domain(const struct vtd_unit *u, const struct vtd_domain *dom);
 int domain_unit_get(struct vtd_domain *dom, struct vtd_unit *u, uint16_t *did);
 void domain_unit_put(struct vtd_domain *dom, struct vtd_unit *u);
+
+/* A surprise-removed device answers nothing: its device TLB is not invalidated. */
+static inline bool device_gone(const struct vtd_device *d)
+{
+	return __atomic_load_n(&d->gone, __ATOMIC_RELAXED);
+}
 
 /* cache_tag.c */
 int cache_tag_assign(struct vtd_domain *dom, struct vtd_device *dev, uint16_t did,
