@@ -321,8 +321,13 @@ static int setup_qi(struct vtd_unit *u)
 
 	u->wide = u->sm;	/* scalable mode needs 256-bit descriptors */
 	u->iq_size = u->wide ? 128 : 256;	/* one 4 KiB page, QS=0 */
-	if (v->ops->page_alloc(v->ctx, &u->iq) || v->ops->page_alloc(v->ctx, &u->status))
+	if (v->ops->page_alloc(v->ctx, &u->iq))
 		return -ENOMEM;
+	if (v->ops->page_alloc(v->ctx, &u->status)) {
+		v->ops->page_free(v->ctx, u->iq);
+		u->iq = 0;
+		return -ENOMEM;
+	}
 	vtd_lock(v, u->lock);
 	unit_set_reg64(u, DMAR_IQT_REG, 0);
 	unit_set_reg64(u, DMAR_IQA_REG, u->iq | (u->wide ? IQA_DW : 0));
@@ -369,11 +374,13 @@ void unit_shutdown(struct vtd_unit *u)
 				v->ops->page_free(v->ctx, e & ROOT_CTP);
 		}
 	}
-	v->ops->page_free(v->ctx, u->root);
-	if (u->qi) {
+	if (u->root)
+		v->ops->page_free(v->ctx, u->root);
+	if (u->iq)
 		v->ops->page_free(v->ctx, u->iq);
+	if (u->status)
 		v->ops->page_free(v->ctx, u->status);
-	}
+	u->root = u->iq = u->status = 0;
 	vtd_unlock(v, u->lock);
 }
 
@@ -455,6 +462,9 @@ int vtd_unit_add(struct vtd *v, uint64_t base, const struct vtd_unit_opts *opts,
 	*out = u;
 	return 0;
 err:
+	/* Undo what reached the hardware: TE and QIE off, pages back. */
+	if (u->root)
+		unit_shutdown(u);
 	unit_free(u);
 	return ret;
 }

@@ -82,3 +82,66 @@ TEST_F(core_attach_fail, failed_cm_flush_takes_the_entry_down)
 	EXPECT_EQ(0, vtd_detach(e->dev[d]));
 	EXPECT_EQ(0, vtd_domain_free(other));
 }
+
+/* ---- vtd_unit_add that runs out of pages part way ---- */
+
+static long alloc_budget;	/* allocations left before -ENOMEM; < 0: no limit */
+
+static int budget_page_alloc(void *ctx, uint64_t *pa)
+{
+	if (alloc_budget == 0)
+		return -ENOMEM;
+	if (alloc_budget > 0)
+		alloc_budget--;
+	return host->page_alloc(ctx, pa);
+}
+
+/*
+ * Whichever page allocation fails (root table, queue, status words),
+ * vtd_unit_add returns -ENOMEM having turned off what it turned on and
+ * given back every page; with enough pages it succeeds.
+ */
+TEST(core_unit_add_unwinds)
+{
+	struct vtdm_machine_cfg mc;
+	struct vtdm_unit_cfg uc;
+	struct vtdm *m;
+	struct vtd_host *h;
+	bool added = false;
+
+	vtdm_machine_cfg_default(&mc);
+	vtdm_unit_cfg_default(&uc);
+	m = vtdm_create(&mc);
+	ASSERT_NONNULL(m);
+	ASSERT_LE(0, vtdm_add_unit(m, &uc));
+	h = vtd_host_create(m, 0x10000000, 0x1000000);
+	ASSERT_NONNULL(h);
+	host = vtd_host_ops();
+	wrapped = *host;
+	wrapped.page_alloc = budget_page_alloc;
+	for (long budget = 0; budget < 8 && !added; budget++) {
+		struct vtd *v = vtd_create(&wrapped, h);
+		struct vtd_unit *u;
+		uint64_t gsts = 0;
+		int ret;
+
+		ASSERT_NONNULL(v);
+		alloc_budget = budget;
+		ret = vtd_unit_add(v, vtdm_unit_base(0), NULL, &u);
+		alloc_budget = -1;
+		if (ret == 0) {
+			added = true;
+		} else {
+			EXPECT_EQ(-ENOMEM, ret);
+			EXPECT_EQ(0, vtd_host_pages_used(h));
+			ASSERT_EQ(0, vtdm_read64(m, vtdm_unit_base(0) + 0x18, &gsts));
+			/* GSTS (bits 63:32 of this read): TES 31, QIES 26 off. */
+			EXPECT_EQ(0, (gsts >> 32) & ((1ULL << 31) | (1ULL << 26)));
+		}
+		vtd_destroy(v);
+		EXPECT_EQ(0, vtd_host_pages_used(h));
+	}
+	EXPECT_TRUE(added);
+	vtd_host_destroy(h);
+	vtdm_destroy(m);
+}
