@@ -203,12 +203,19 @@ static struct vtd_desc devtlb_desc(const struct cache_tag *t, uint64_t addr, uns
 	return vtd_desc_encode(&f);
 }
 
+/* One range of a flush, with its page-selective address and mask. */
+struct flush_target {
+	uint64_t start, end, addr;
+	unsigned mask;
+};
+
 /*
- * Walk the tags for one flush: each unit's IOTLB descriptors, then its
- * device-TLB ones, one batch per unit. @ev names the trace event.
+ * Walk the tags for one flush of @n ranges: each unit's IOTLB
+ * descriptors for every range, then its device-TLB ones, one batch per
+ * unit (VT-d 6.5.3.3 order within the unit). @ev names the trace event.
  */
-static int flush_tags_locked(struct vtd_domain *dom, uint64_t start, uint64_t end,
-			     uint64_t addr, unsigned mask, bool ih, enum vtd_event_type ev)
+static int flush_tags_locked(struct vtd_domain *dom, const struct flush_target *ft,
+			     unsigned n, bool ih, enum vtd_event_type ev)
 {
 	struct batch b = { 0 };
 
@@ -221,8 +228,11 @@ static int flush_tags_locked(struct vtd_domain *dom, uint64_t start, uint64_t en
 		for (struct cache_tag *i = t; i && i->unit == u; i = i->next) {
 			if (!is_iotlb(i))
 				continue;
-			trace_tag(dom->v, ev, i, start, end, addr, mask);
-			batch_add(&b, u, iotlb_desc(dom, i, addr, mask, ih));
+			for (unsigned k = 0; k < n; k++) {
+				trace_tag(dom->v, ev, i, ft[k].start, ft[k].end, ft[k].addr,
+					  ft[k].mask);
+				batch_add(&b, u, iotlb_desc(dom, i, ft[k].addr, ft[k].mask, ih));
+			}
 		}
 		for (struct cache_tag *i = t; i && i->unit == u; i = i->next) {
 			/*
@@ -231,8 +241,11 @@ static int flush_tags_locked(struct vtd_domain *dom, uint64_t start, uint64_t en
 			 */
 			if (is_iotlb(i) || device_gone(i->dev))
 				continue;
-			trace_tag(dom->v, ev, i, start, end, addr, mask);
-			batch_add(&b, u, devtlb_desc(i, addr, mask));
+			for (unsigned k = 0; k < n; k++) {
+				trace_tag(dom->v, ev, i, ft[k].start, ft[k].end, ft[k].addr,
+					  ft[k].mask);
+				batch_add(&b, u, devtlb_desc(i, ft[k].addr, ft[k].mask));
+			}
 		}
 		if (!b.unit)
 			b.unit = u;
@@ -243,13 +256,28 @@ static int flush_tags_locked(struct vtd_domain *dom, uint64_t start, uint64_t en
 
 int cache_tag_flush_range(struct vtd_domain *dom, uint64_t start, uint64_t end, bool ih)
 {
-	uint64_t addr;
-	unsigned mask = psi_mask(start, end, &addr);
+	struct vtd_span one = { start, end };
+
+	return cache_tag_flush_ranges(dom, &one, 1, ih);
+}
+
+int cache_tag_flush_ranges(struct vtd_domain *dom, const struct vtd_span *r, unsigned n,
+			   bool ih)
+{
+	struct flush_target *ft = calloc(n ? n : 1, sizeof(*ft));
 	int ret;
 
+	if (!ft)
+		return cache_tag_flush_all(dom);	/* over-invalidation is always safe */
+	for (unsigned k = 0; k < n; k++) {
+		ft[k].start = r[k].start;
+		ft[k].end = r[k].end;
+		ft[k].mask = psi_mask(r[k].start, r[k].end, &ft[k].addr);
+	}
 	vtd_lock(dom->v, dom->cache_lock);
-	ret = flush_tags_locked(dom, start, end, addr, mask, ih, VTD_EV_TAG_FLUSH_RANGE);
+	ret = flush_tags_locked(dom, ft, n, ih, VTD_EV_TAG_FLUSH_RANGE);
 	vtd_unlock(dom->v, dom->cache_lock);
+	free(ft);
 	return ret;
 }
 
@@ -257,9 +285,10 @@ int cache_tag_flush_all(struct vtd_domain *dom)
 {
 	int ret;
 
+	const struct flush_target all = { 0, UINT64_MAX, 0, PSI_MAX_MASK };
+
 	vtd_lock(dom->v, dom->cache_lock);
-	ret = flush_tags_locked(dom, 0, UINT64_MAX, 0, PSI_MAX_MASK, false,
-				VTD_EV_TAG_FLUSH_ALL);
+	ret = flush_tags_locked(dom, &all, 1, false, VTD_EV_TAG_FLUSH_ALL);
 	vtd_unlock(dom->v, dom->cache_lock);
 	return ret;
 }

@@ -208,7 +208,7 @@ static void domain_flush(struct vtd_dma *d, uint64_t counter)
 
 static int range_cmp(const void *a, const void *b)
 {
-	const struct iova_range *x = a, *y = b;
+	const struct vtd_span *x = a, *y = b;
 
 	return x->start < y->start ? -1 : x->start > y->start;
 }
@@ -216,7 +216,7 @@ static int range_cmp(const void *a, const void *b)
 /* Lazy-ranged: flush the queue's merged ranges page-selectively. */
 static void fq_flush_ranged_locked(struct vtd_dma *d, struct fq *q)
 {
-	struct iova_range *r = malloc(q->n * sizeof(*r));
+	struct vtd_span *r = malloc(q->n * sizeof(*r));
 	unsigned n = 0;
 	bool tables = false;
 
@@ -228,7 +228,7 @@ static void fq_flush_ranged_locked(struct vtd_dma *d, struct fq *q)
 	for (unsigned i = 0; i < q->n; i++) {
 		const struct fq_entry *e = &q->ring[(q->head + i) % d->fq_size];
 
-		r[i] = (struct iova_range){ e->start, e->end };
+		r[i] = (struct vtd_span){ e->start, e->end };
 		tables |= e->nfree != 0;
 	}
 	qsort(r, q->n, sizeof(*r), range_cmp);
@@ -244,8 +244,8 @@ static void fq_flush_ranged_locked(struct vtd_dma *d, struct fq *q)
 	if (n > d->ranged_max) {
 		domain_flush(d, UINT64_MAX);
 	} else {
-		for (unsigned i = 0; i < n; i++)
-			cache_tag_flush_range(d->dom, r[i].start, r[i].end, !tables);
+		/* Every merged range in one walk: one batch and one wait per unit. */
+		cache_tag_flush_ranges(d->dom, r, n, !tables);
 		stat_inc(&d->v->fq_flush);
 	}
 	free(r);

@@ -206,6 +206,13 @@ void cache_tag_unassign(struct vtd_domain *dom, struct vtd_device *dev, uint16_t
 			uint32_t pasid);
 /* Invalidate [start, end] (inclusive); @ih: only leaves changed. */
 int cache_tag_flush_range(struct vtd_domain *dom, uint64_t start, uint64_t end, bool ih);
+/* An inclusive address range. */
+struct vtd_span {
+	uint64_t start, end;
+};
+/* Invalidate @n ranges in one walk: one batch, one wait, per unit. */
+int cache_tag_flush_ranges(struct vtd_domain *dom, const struct vtd_span *r, unsigned n,
+			   bool ih);
 int cache_tag_flush_range_np(struct vtd_domain *dom, uint64_t start, uint64_t end);
 int cache_tag_flush_all(struct vtd_domain *dom);
 /*
