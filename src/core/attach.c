@@ -354,7 +354,23 @@ int vtd_attach(struct vtd_domain *dom, struct vtd_device *dev)
 	/* 2. Leave the old entry (teardown order), keeping its tags until after. */
 	if (old) {
 		old_did = did_on(old, u);
-		teardown(dev, old, old_did);
+		ret = teardown(dev, old, old_did);
+		if (ret) {
+			/*
+			 * The device TLB may still hold the old domain's
+			 * translations: a new entry admitting translated
+			 * requests must not go in. Leave the device detached
+			 * (scalable mode: no context entry with DTE=1 either).
+			 */
+			if (u->sm)
+				retire_sm_context(dev);
+			cache_tag_unassign(old, dev, old_did, dev->rid_pasid);
+			domain_unit_put(old, u);
+			old->ndevs--;
+			dev->domain = NULL;
+			old = NULL;
+			goto err_tags;
+		}
 	}
 	/* 3. Table writes reach the unit before the entry that points at them (6.8). */
 	unit_flush_write_buffer(u);

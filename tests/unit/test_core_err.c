@@ -140,6 +140,33 @@ TEST_F(core_err, table_of_failed_flush_is_quarantined)
 }
 
 /*
+ * Moving the unanswering device to another domain: tearing its old entry
+ * down times out, so its device TLB may still hold the old translations.
+ * The move fails and leaves the device detached — no new entry that
+ * would admit its stale translated requests — and both domains can go.
+ */
+TEST_F(core_err, move_of_unanswering_device_fails_detached)
+{
+	struct vtdenv *e = &self->e;
+	struct vtd_domain *other;
+	uint64_t r = region(e, SZ_4K, SZ_4K), v;
+	struct vtdm_xlate x;
+
+	ASSERT_EQ(0, vtd_map(self->bad, IOVA_X, r, SZ_4K, VTD_PERM_RW));
+	ASSERT_EQ(0, dma64(e, 1, IOVA_X, false, &v, &x));
+	ASSERT_TRUE(x.from_atc);
+	ASSERT_EQ(0, vtd_domain_alloc(e->v, NULL, &other));
+	ASSERT_EQ(0, vtd_map(other, IOVA_X, region(e, SZ_4K, SZ_4K), SZ_4K, VTD_PERM_RW));
+	ASSERT_EQ(-ETIMEDOUT, vtd_attach(other, e->dev[1]));
+	/* Neither the stale device TLB nor the new domain is reachable. */
+	expect_fault(e, 1, IOVA_X, false);
+	ASSERT_EQ(0, vtd_domain_free(other));
+	ASSERT_EQ(0, vtd_domain_free(self->bad));
+	self->bad = NULL;
+	good_device_works(e, self->good);
+}
+
+/*
  * A device that is gone is not waited for at all: its device TLB is not
  * invalidated (it cannot answer, and its time-out would abort the wait of
  * everything batched with it), so flushes and detach succeed with no ITE.
