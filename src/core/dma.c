@@ -92,6 +92,21 @@ int vtd_dma_create(struct vtd_domain *dom, const struct vtd_dma_opts *opts,
 		o.iova_base = 1ULL << 20;
 		o.iova_limit = 1ULL << 32;
 	}
+	/*
+	 * Never IOVA 0, and nothing the domain's tables cannot map: a
+	 * first-stage domain has the lower canonical half only.
+	 */
+	{
+		unsigned width = 12 + 9 * (unsigned)dom->levels -
+				 (dom->stage == VTD_STAGE_FIRST);
+
+		if (o.iova_base < PG_MASK + 1)
+			o.iova_base = PG_MASK + 1;
+		if (width < 64 && o.iova_limit > 1ULL << width)
+			o.iova_limit = 1ULL << width;
+		if (o.iova_limit <= o.iova_base)
+			return -EINVAL;
+	}
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -308,6 +323,11 @@ static void unmap_ranges(struct vtd_dma *d, struct vtd_device *dev, uint64_t iov
 	if (q->n == d->fq_size)		/* only if a flush failed to release */
 		fq_flush_locked(d, q);
 	e = &q->ring[(q->head + q->n) % d->fq_size];
+	/*
+	 * The cleared entries before the flush count we read: a flush that
+	 * starts after this load must see them cleared (Linux: smp_mb()).
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	*e = (struct fq_entry){
 		.iova = iova, .size = size, .start = iova, .end = iova + size - 1,
 		.freelist = g.freelist, .nfree = g.nfree,
@@ -425,6 +445,15 @@ void vtd_dma_destroy(struct vtd_dma *d)
 
 /* ---- Map and unmap ---- */
 
+/* Whole pages covering @len bytes at page offset @off; false if that overflows. */
+static bool page_span(uint64_t off, uint64_t len, uint64_t *span)
+{
+	if (!len || len > UINT64_MAX - off - PG_MASK)
+		return false;
+	*span = (off + len + PG_MASK) & ~PG_MASK;
+	return true;
+}
+
 int vtd_dma_map(struct vtd_dma *d, struct vtd_device *dev, uint64_t pa, uint64_t size,
 		unsigned dir, uint64_t *iova)
 {
@@ -433,10 +462,7 @@ int vtd_dma_map(struct vtd_dma *d, struct vtd_device *dev, uint64_t pa, uint64_t
 	int ret;
 
 	(void)dev;
-	if (!size || dir_perm(dir, &perm))
-		return -EINVAL;
-	len = (off + size + PG_MASK) & ~PG_MASK;
-	if (len < size)
+	if (dir_perm(dir, &perm) || !page_span(off, size, &len))
 		return -EINVAL;
 	ret = dma_iova_alloc(d, len, &base);
 	if (ret)
@@ -454,9 +480,8 @@ int vtd_dma_unmap(struct vtd_dma *d, struct vtd_device *dev, uint64_t iova, uint
 {
 	uint64_t off = iova & PG_MASK, len;
 
-	if (!size)
+	if (!page_span(off, size, &len))
 		return -EINVAL;
-	len = (off + size + PG_MASK) & ~PG_MASK;
 	unmap_ranges(d, dev, iova - off, len, NULL, 0);
 	return 0;
 }
@@ -466,9 +491,12 @@ static uint64_t sg_total(const struct vtd_sg *sg, unsigned n)
 	uint64_t total = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		if (!sg[i].len)
+		uint64_t span;
+
+		/* An empty or overflowing element, or total: 0, refused by the caller. */
+		if (!page_span(sg[i].pa & PG_MASK, sg[i].len, &span) || total > UINT64_MAX - span)
 			return 0;
-		total += ((sg[i].pa & PG_MASK) + sg[i].len + PG_MASK) & ~PG_MASK;
+		total += span;
 	}
 	return total;
 }

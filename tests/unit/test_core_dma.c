@@ -816,3 +816,44 @@ TEST_F(core_dma, lazy_generation_rule)
 	EXPECT_EQ(2, vtdenv_stat(&self->e, "fq.flush"));
 	EXPECT_EQ(f0 + 6, vtdenv_stat(&self->e, "iova.free"));
 }
+
+/* ---- Limits ---- */
+
+/* Sizes that overflow a page span or a list total are refused, nothing mapped. */
+TEST_F(core_dma, sizes_that_overflow_are_refused)
+{
+	struct vtd_dma_opts o = { .mode = VTD_DMA_STRICT };
+	struct vtd_sg sg[2] = { { 0x1000000, 1ULL << 63, 0 }, { 0x1000000, 1ULL << 63, 0 } };
+	uint64_t iova, before;
+
+	setup("", &o);
+	before = vtdenv_stat(&self->e, "iova.alloc");
+	EXPECT_EQ(-EINVAL, vtd_dma_map(self->d, self->e.dev[self->dev], 0x1000800, UINT64_MAX - 100,
+				       VTD_DMA_BIDIRECTIONAL, &iova));
+	EXPECT_EQ(-EINVAL, vtd_dma_map_sg(self->d, self->e.dev[self->dev], sg, 2,
+					  VTD_DMA_BIDIRECTIONAL));
+	EXPECT_EQ(-EINVAL, vtd_dma_unmap(self->d, self->e.dev[self->dev], 0x100800, UINT64_MAX));
+	EXPECT_EQ(before, vtdenv_stat(&self->e, "iova.alloc"));
+}
+
+/*
+ * The window never includes IOVA 0, nor anything the domain's tables
+ * cannot map: [0, 2^64) on a 4-level second-stage domain is cut to
+ * [4K, 2^48), and a window with nothing left is refused.
+ */
+TEST_F(core_dma, window_fits_the_domain)
+{
+	struct vtd_dma_opts o = { .mode = VTD_DMA_STRICT, .iova_base = 0, .iova_limit = ~0ULL };
+	struct vtd_dma *tiny;
+	uint64_t iova;
+
+	setup("", &o);
+	/* Allocation is from the top: the first 4K lands just below 2^48. */
+	ASSERT_EQ(0, vtd_dma_map(self->d, self->e.dev[self->dev], 0x1000000, 4096,
+				 VTD_DMA_BIDIRECTIONAL, &iova));
+	EXPECT_EQ((1ULL << 48) - 4096, iova);
+	EXPECT_EQ(0, vtd_dma_unmap(self->d, self->e.dev[self->dev], iova, 4096));
+	o.iova_base = 1ULL << 48;
+	o.iova_limit = 1ULL << 49;
+	EXPECT_EQ(-EINVAL, vtd_dma_create(self->dom, &o, &tiny));
+}
