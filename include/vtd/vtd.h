@@ -198,11 +198,16 @@ int vtd_map(struct vtd_domain *dom, uint64_t iova, uint64_t pa, uint64_t size,
 uint64_t vtd_unmap(struct vtd_domain *dom, uint64_t iova, uint64_t size,
 		   struct vtd_gather *g);
 /* Invalidate what @g gathered, wait, then free its table pages. */
-void vtd_iotlb_sync(struct vtd_domain *dom, struct vtd_gather *g);
+/*
+ * Returns 0, or the error of a flush that failed: then the gathered table
+ * pages are quarantined (never freed), and the caller must not reuse the
+ * range's IOVAs either — some cache may still translate them.
+ */
+int vtd_iotlb_sync(struct vtd_domain *dom, struct vtd_gather *g);
 /* Unmap and sync, as strict mode does. */
 uint64_t vtd_unmap_sync(struct vtd_domain *dom, uint64_t iova, uint64_t size);
 /* Invalidate everything the domain may have cached, on every unit. */
-void vtd_flush_all(struct vtd_domain *dom);
+int vtd_flush_all(struct vtd_domain *dom);
 /* Software walk of the domain's table: 0 with pa and perm, or -ENOENT. */
 int vtd_iova_to_phys(struct vtd_domain *dom, uint64_t iova, uint64_t *pa, unsigned *perm);
 

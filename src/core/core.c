@@ -115,6 +115,7 @@ int vtd_stat(struct vtd *v, const char *name, uint64_t *val)
 		{ "iova.alloc", offsetof(struct vtd, iova_alloc) },
 		{ "iova.free", offsetof(struct vtd, iova_free) },
 		{ "iova.cache_hit", offsetof(struct vtd, iova_cache_hit) },
+		{ "iova.quarantined", offsetof(struct vtd, iova_quarantined) },
 		{ "fq.entries", offsetof(struct vtd, fq_entries) },
 		{ "fq.flush", offsetof(struct vtd, fq_flush) },
 	};
@@ -165,6 +166,7 @@ void vtd_stats_foreach(struct vtd *v, void (*fn)(void *arg, const char *name, ui
 						"gather.sync_early", "pages.quarantined",
 						"iova.alloc",
 						"iova.free", "iova.cache_hit",
+						"iova.quarantined",
 						"fq.entries", "fq.flush" };
 
 	for (size_t i = 0; i < sizeof(instance) / sizeof(instance[0]); i++) {

@@ -172,12 +172,29 @@ static int dir_perm(unsigned dir, unsigned *perm)
 
 /* ---- Flush queues ---- */
 
-static void entry_release(struct vtd_dma *d, struct fq_entry *e)
+/*
+ * An unmapped range whose flush completed goes back: IOVA and table pages.
+ * One whose flush failed never does (quarantine): a cache may still
+ * translate it, or walk its tables.
+ */
+static void range_done(struct vtd_dma *d, uint64_t iova, uint64_t size, uint64_t *freelist,
+		       size_t nfree, bool flushed)
 {
-	iova_free(&d->iad, e->iova, e->size);
-	for (size_t i = 0; i < e->nfree; i++)
-		d->v->ops->page_free(d->v->ctx, e->freelist[i]);
-	free(e->freelist);
+	if (flushed) {
+		iova_free(&d->iad, iova, size);
+		for (size_t i = 0; i < nfree; i++)
+			d->v->ops->page_free(d->v->ctx, freelist[i]);
+	} else {
+		stat_inc(&d->v->iova_quarantined);
+		for (size_t i = 0; i < nfree; i++)
+			stat_inc(&d->v->pages_quarantined);
+	}
+	free(freelist);
+}
+
+static void entry_release(struct vtd_dma *d, struct fq_entry *e, bool flushed)
+{
+	range_done(d, e->iova, e->size, e->freelist, e->nfree, flushed);
 	*e = (struct fq_entry){ 0 };
 }
 
@@ -187,17 +204,17 @@ static void fq_release_locked(struct vtd_dma *d, struct fq *q)
 	uint64_t fin = __atomic_load_n(&d->flush_finish, __ATOMIC_ACQUIRE);
 
 	while (q->n && q->ring[q->head].counter < fin) {
-		entry_release(d, &q->ring[q->head]);
+		entry_release(d, &q->ring[q->head], true);
 		q->head = (q->head + 1) % d->fq_size;
 		q->n--;
 	}
 }
 
-/* Release every entry of the queue: a flush covering all of them completed. */
-static void fq_release_all_locked(struct vtd_dma *d, struct fq *q)
+/* Every entry of the queue: released after a flush covering all of them, else quarantined. */
+static void fq_release_all_locked(struct vtd_dma *d, struct fq *q, bool flushed)
 {
 	while (q->n) {
-		entry_release(d, &q->ring[q->head]);
+		entry_release(d, &q->ring[q->head], flushed);
 		q->head = (q->head + 1) % d->fq_size;
 		q->n--;
 	}
@@ -208,17 +225,26 @@ static void fq_release_all_locked(struct vtd_dma *d, struct fq *q)
  * flush that started after @counter was queued has completed meanwhile
  * (@counter UINT64_MAX: always flush).
  */
-static void domain_flush(struct vtd_dma *d, uint64_t counter)
+static int domain_flush(struct vtd_dma *d, uint64_t counter)
 {
+	int ret = 0;
+
 	vtd_lock(d->v, d->flush_lock);
 	if (counter == UINT64_MAX ||
 	    counter >= __atomic_load_n(&d->flush_finish, __ATOMIC_ACQUIRE)) {
 		__atomic_fetch_add(&d->flush_start, 1, __ATOMIC_SEQ_CST);
-		vtd_flush_all(d->dom);
-		__atomic_fetch_add(&d->flush_finish, 1, __ATOMIC_RELEASE);
+		ret = vtd_flush_all(d->dom);
+		/*
+		 * Only a flush that completed counts: after a failed one the
+		 * entries stay queued (finish lags start, so they wait for
+		 * the next flush that does complete).
+		 */
+		if (!ret)
+			__atomic_fetch_add(&d->flush_finish, 1, __ATOMIC_RELEASE);
 		stat_inc(&d->v->fq_flush);
 	}
 	vtd_unlock(d->v, d->flush_lock);
+	return ret;
 }
 
 static int range_cmp(const void *a, const void *b)
@@ -237,7 +263,7 @@ static void fq_flush_ranged_locked(struct vtd_dma *d, struct fq *q)
 
 	if (!r) {
 		domain_flush(d, UINT64_MAX);
-		fq_release_all_locked(d, q);
+		fq_release_locked(d, q);
 		return;
 	}
 	for (unsigned i = 0; i < q->n; i++) {
@@ -258,13 +284,18 @@ static void fq_flush_ranged_locked(struct vtd_dma *d, struct fq *q)
 	}
 	if (n > d->ranged_max) {
 		domain_flush(d, UINT64_MAX);
+		fq_release_locked(d, q);
 	} else {
 		/* Every merged range in one walk: one batch and one wait per unit. */
-		cache_tag_flush_ranges(d->dom, r, n, !tables);
+		int ret = cache_tag_flush_ranges(d->dom, r, n, !tables);
+
 		stat_inc(&d->v->fq_flush);
+		if (!ret)
+			fq_release_all_locked(d, q, true);
+		else if (!domain_flush(d, UINT64_MAX))	/* try the whole domain */
+			fq_release_locked(d, q);
 	}
 	free(r);
-	fq_release_all_locked(d, q);
 }
 
 /* The queue is full or its timer expired: flush it and release it. */
@@ -309,9 +340,12 @@ static void unmap_ranges(struct vtd_dma *d, struct vtd_device *dev, uint64_t iov
 		}
 	}
 	if (strict) {
-		vtd_iotlb_sync(d->dom, &g);
+		/* A failed sync quarantined the tables; the IOVA stays out too. */
+		if (vtd_iotlb_sync(d->dom, &g))
+			stat_inc(&v->iova_quarantined);
+		else
+			iova_free(&d->iad, iova, size);
 		vtd_gather_fini(&g);
-		iova_free(&d->iad, iova, size);
 		return;
 	}
 
@@ -322,6 +356,21 @@ static void unmap_ranges(struct vtd_dma *d, struct vtd_device *dev, uint64_t iov
 	fq_release_locked(d, q);
 	if (q->n == d->fq_size)		/* only if a flush failed to release */
 		fq_flush_locked(d, q);
+	if (q->n == d->fq_size) {
+		/*
+		 * Still full: flushes keep failing. This unmap cannot wait in
+		 * the queue; flush its own range now, and quarantine it if
+		 * that fails too.
+		 */
+		int ret = cache_tag_flush_range(d->dom, iova, iova + size - 1, !g.nfree);
+
+		vtd_unlock(v, q->lock);
+		range_done(d, iova, size, g.freelist, g.nfree, ret == 0);
+		g.freelist = NULL;
+		g.nfree = 0;
+		vtd_gather_fini(&g);
+		return;
+	}
 	e = &q->ring[(q->head + q->n) % d->fq_size];
 	/*
 	 * The cleared entries before the flush count we read: a flush that
@@ -419,20 +468,21 @@ static int dma_iova_alloc(struct vtd_dma *d, uint64_t size, uint64_t *iova)
 void vtd_dma_destroy(struct vtd_dma *d)
 {
 	struct vtd *v;
-	bool queued = false;
+	bool queued = false, flushed = true;
 
 	if (!d)
 		return;
 	v = d->v;
 	for (unsigned s = 0; s < IOVA_SLOTS; s++)
 		queued |= d->fq[s].n != 0;
+	/* A failed last flush quarantines what was still queued. */
 	if (queued)
-		domain_flush(d, UINT64_MAX);
+		flushed = domain_flush(d, UINT64_MAX) == 0;
 	for (unsigned s = 0; s < IOVA_SLOTS; s++) {
 		struct fq *q = &d->fq[s];
 
 		if (q->ring)
-			fq_release_all_locked(d, q);
+			fq_release_all_locked(d, q, flushed);
 		free(q->ring);
 		if (q->lock)
 			v->ops->lock_free(v->ctx, q->lock);

@@ -298,12 +298,13 @@ uint64_t vtd_unmap(struct vtd_domain *dom, uint64_t iova, uint64_t size, struct 
 	return done;
 }
 
-void vtd_iotlb_sync(struct vtd_domain *dom, struct vtd_gather *g)
+int vtd_iotlb_sync(struct vtd_domain *dom, struct vtd_gather *g)
 {
+	int ret = 0;
+
 	/* A queued gather belongs to the flush queue, which flushes the domain. */
 	if (g->queued)
-		return;
-	int ret = 0;
+		return 0;
 
 	if (!gather_empty(g)) {
 		ret = cache_tag_flush_range(dom, g->start, g->end, g->nfree == 0);
@@ -324,6 +325,7 @@ void vtd_iotlb_sync(struct vtd_domain *dom, struct vtd_gather *g)
 	g->start = UINT64_MAX;
 	g->end = 0;
 	g->pgsize = 0;
+	return ret;
 }
 
 uint64_t vtd_unmap_sync(struct vtd_domain *dom, uint64_t iova, uint64_t size)
@@ -338,9 +340,9 @@ uint64_t vtd_unmap_sync(struct vtd_domain *dom, uint64_t iova, uint64_t size)
 	return done;
 }
 
-void vtd_flush_all(struct vtd_domain *dom)
+int vtd_flush_all(struct vtd_domain *dom)
 {
-	cache_tag_flush_all(dom);
+	return cache_tag_flush_all(dom);
 }
 
 int vtd_iova_to_phys(struct vtd_domain *dom, uint64_t iova, uint64_t *pa, unsigned *perm)

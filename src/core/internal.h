@@ -148,6 +148,7 @@ struct vtd {
 	uint64_t pages_quarantined;	/* table pages kept because no flush covered them (atomic) */
 	/* DMA layer (iova.c, dma.c), all atomic. */
 	uint64_t iova_alloc, iova_free, iova_cache_hit;
+	uint64_t iova_quarantined;	/* IOVA ranges never reused: their flush failed */
 	uint64_t fq_entries, fq_flush;
 };
 

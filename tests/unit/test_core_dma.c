@@ -857,3 +857,82 @@ TEST_F(core_dma, window_fits_the_domain)
 	o.iova_limit = 1ULL << 49;
 	EXPECT_EQ(-EINVAL, vtd_dma_create(self->dom, &o, &tiny));
 }
+
+/*
+ * Every flush fails: an ATS device on the domain never answers its
+ * device-TLB invalidations. Then no unmapped IOVA and no table page may
+ * be handed out again — in strict mode each is quarantined at once; in
+ * lazy mode the entries stay queued (a failed flush does not count), and
+ * unmaps that find the queue still full are flushed alone and
+ * quarantined.
+ */
+FIXTURE(core_dma_fail) {
+	struct vtdenv e;
+	struct vtd_domain *dom;
+	struct vtd_dma *d;
+};
+
+FIXTURE_VARIANT(core_dma_fail) {
+	enum vtd_dma_mode mode;
+};
+
+FIXTURE_VARIANT_ADD(core_dma_fail, strict) { .mode = VTD_DMA_STRICT };
+FIXTURE_VARIANT_ADD(core_dma_fail, lazy) { .mode = VTD_DMA_LAZY };
+FIXTURE_VARIANT_ADD(core_dma_fail, lazy_ranged) { .mode = VTD_DMA_LAZY_RANGED };
+
+FIXTURE_SETUP(core_dma_fail)
+{
+	struct vtdenv *e = &self->e;
+	struct vtd_dma_opts o = { .mode = variant->mode, .fq_size = 8 };
+	struct vtd_device_opts dopts = { .ats = true, .qdep = 32 };
+	struct vtdm_dev_cfg dc;
+	char err[160];
+
+	vtdenv_init(e, "dt=1", 1, false);
+	vtdm_dev_cfg_default(&dc);
+	dc.sid = 0x0110;
+	ASSERT_EQ(0, vtdm_dev_cfg_set(&dc, "ats", "1", err, sizeof(err)));
+	ASSERT_EQ(0, vtdm_dev_cfg_set(&dc, "unresponsive", "1", err, sizeof(err)));
+	ASSERT_EQ(0, vtdm_add_device(e->m, &dc));
+	ASSERT_EQ(0, vtd_device_add(e->v, e->unit[0], 0x0110, &dopts, &e->dev[0]));
+	e->sid[0] = 0x0110;
+	e->ndevs = 1;
+	ASSERT_EQ(0, vtd_domain_alloc(e->v, NULL, &self->dom));
+	ASSERT_EQ(0, vtd_attach(self->dom, e->dev[0]));
+	ASSERT_EQ(0, vtd_dma_create(self->dom, &o, &self->d));
+}
+
+FIXTURE_TEARDOWN(core_dma_fail)
+{
+	vtd_dma_destroy(self->d);
+	vtdenv_fini(&self->e);
+}
+
+TEST_F(core_dma_fail, failed_flushes_release_nothing)
+{
+	struct vtdenv *e = &self->e;
+	uint64_t iova[12];
+
+	/* 12 unmaps: more than the 8-entry queue holds. */
+	for (unsigned i = 0; i < 12; i++) {
+		ASSERT_EQ(0, vtd_dma_map(self->d, e->dev[0], 0x1000000 + i * 4096ULL, 4096,
+					 VTD_DMA_BIDIRECTIONAL, &iova[i]));
+		ASSERT_EQ(0, vtd_dma_unmap(self->d, e->dev[0], iova[i], 4096));
+	}
+	EXPECT_LT(0, vtdenv_stat(e, "qi.ite"));
+	/* Nothing went back to the allocator. */
+	EXPECT_EQ(0, vtdenv_stat(e, "iova.free"));
+	if (variant->mode == VTD_DMA_STRICT)
+		EXPECT_EQ(12, vtdenv_stat(e, "iova.quarantined"));
+	else	/* 8 wait in the queue, the 4 that found it full are quarantined */
+		EXPECT_EQ(4, vtdenv_stat(e, "iova.quarantined"));
+	/* And no new mapping gets any of those IOVAs. */
+	for (unsigned i = 0; i < 12; i++) {
+		uint64_t n;
+
+		ASSERT_EQ(0, vtd_dma_map(self->d, e->dev[0], 0x2000000 + i * 4096ULL, 4096,
+					 VTD_DMA_BIDIRECTIONAL, &n));
+		for (unsigned j = 0; j < 12; j++)
+			ASSERT_NE(iova[j], n);
+	}
+}
