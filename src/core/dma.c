@@ -519,7 +519,19 @@ int vtd_dma_map(struct vtd_dma *d, struct vtd_device *dev, uint64_t pa, uint64_t
 		return ret;
 	ret = vtd_map(d->dom, base, pa - off, len, perm);
 	if (ret) {
-		iova_free(&d->iad, base, len);
+		/*
+		 * vtd_map may fail after writing entries (its flush failed):
+		 * take them out as a strict unmap does before the IOVA goes.
+		 */
+		struct vtd_gather g;
+
+		vtd_gather_init(&g);
+		vtd_unmap(d->dom, base, len, &g);
+		if (vtd_iotlb_sync(d->dom, &g))
+			stat_inc(&d->v->iova_quarantined);
+		else
+			iova_free(&d->iad, base, len);
+		vtd_gather_fini(&g);
 		return ret;
 	}
 	*iova = base + off;

@@ -215,6 +215,12 @@ int vtd_map(struct vtd_domain *dom, uint64_t iova, uint64_t pa, uint64_t size, u
 	if (freed.nfree) {
 		int err = cache_tag_flush_range(dom, iova, iova + size - 1, false);
 
+		if (err) {
+			/* No flush covers them: never reuse them (quarantine). */
+			for (size_t i = 0; i < freed.nfree; i++)
+				stat_inc(&dom->v->pages_quarantined);
+			freed.nfree = 0;
+		}
 		gather_free_pages(dom, &freed);
 		if (!ret)
 			ret = err;
