@@ -296,9 +296,14 @@ uint64_t vtd_unmap(struct vtd_domain *dom, uint64_t iova, uint64_t size, struct 
 		if (gather_add_free(g, mine.freelist[i]) == 0)
 			continue;
 		/* No room to defer them: flush this range now, then free the rest. */
-		cache_tag_flush_range(dom, lo, hi, false);
-		for (; i < mine.nfree; i++)
-			dom->v->ops->page_free(dom->v->ctx, mine.freelist[i]);
+		bool flushed = cache_tag_flush_range(dom, lo, hi, false) == 0;
+
+		for (; i < mine.nfree; i++) {
+			if (flushed)
+				dom->v->ops->page_free(dom->v->ctx, mine.freelist[i]);
+			else
+				stat_inc(&dom->v->pages_quarantined);
+		}
 	}
 	vtd_gather_fini(&mine);
 	return done;

@@ -7,18 +7,21 @@
 #include <errno.h>
 #include "harness.h"
 #include "vtdenv.h"
+#include "vtd/dma.h"
 #include "core/internal.h"
 #include "fmt/desc.h"
 
 static const struct vtd_ops *host;
 static struct vtd_ops wrapped;
-static struct vtd_unit *victim;	/* the next context-cache descriptor it queues is corrupted */
+static struct vtd_unit *victim;	/* the next descriptor of victim_type it queues is corrupted */
+static unsigned victim_type = DESC_CC;
 
-/* Set a reserved bit (qw0 bit 8) in the victim's next context-cache descriptor. */
+/* Set a reserved bit (qw0 bit 8) in the victim's next descriptor of victim_type. */
 static void corrupt_write64(void *ctx, uint64_t pa, uint64_t val)
 {
 	if (victim && pa >= victim->iq && pa < victim->iq + 4096 &&
-	    (pa - victim->iq) % (victim->wide ? 32 : 16) == 0 && (val & DESC_TYPE_LO) == DESC_CC) {
+	    (pa - victim->iq) % (victim->wide ? 32 : 16) == 0 &&
+	    (val & DESC_TYPE_LO) == victim_type) {
 		val |= BIT_ULL(8);
 		victim = NULL;
 	}
@@ -49,6 +52,7 @@ FIXTURE_SETUP(core_attach_fail)
 FIXTURE_TEARDOWN(core_attach_fail)
 {
 	victim = NULL;
+	victim_type = DESC_CC;
 	vtdenv_fini(&self->e);
 }
 
@@ -81,6 +85,42 @@ TEST_F(core_attach_fail, failed_cm_flush_takes_the_entry_down)
 	EXPECT_EQ(0x3333333333333333ULL, v);
 	EXPECT_EQ(0, vtd_detach(e->dev[d]));
 	EXPECT_EQ(0, vtd_domain_free(other));
+}
+
+/*
+ * Under CM a map's flush (an IOTLB PSI) is refused: vtd_map fails after
+ * writing its entries. The DMA layer must take them out before the IOVA
+ * can be handed out again: afterwards nothing is mapped there and the
+ * device cannot reach the page.
+ */
+TEST_F(core_attach_fail, failed_map_flush_leaves_no_mapping)
+{
+	struct vtdenv *e = &self->e;
+	struct vtd_dma_opts o = { .mode = VTD_DMA_STRICT };
+	struct vtd_domain *dom;
+	struct vtd_dma *d;
+	uint64_t page = vtdenv_page(e, 0x44), iova = 0, pa, v;
+	unsigned perm;
+	int dev = _vtdenv_add_device(e, 0, 0x0008, false);
+
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, vtd_domain_alloc(e->v, NULL, &dom));
+	ASSERT_EQ(0, vtd_attach(dom, e->dev[dev]));
+	ASSERT_EQ(0, vtd_dma_create(dom, &o, &d));
+	victim_type = DESC_IOTLB;
+	victim = e->unit[0];
+	ASSERT_EQ(-EINVAL, vtd_dma_map(d, e->dev[dev], page, 4096, VTD_DMA_BIDIRECTIONAL, &iova));
+	ASSERT_NULL(victim);
+	/* The IOVA the window's top gives first: nothing left mapped there. */
+	EXPECT_EQ(-ENOENT, vtd_iova_to_phys(dom, (1ULL << 32) - 4096, &pa, &perm));
+	EXPECT_EQ(1, vtdenv_dma_rd64(e, dev, (1ULL << 32) - 4096, &v));
+	/* The next map succeeds (the IOVA was freed cleanly, not left half-mapped). */
+	ASSERT_EQ(0, vtd_dma_map(d, e->dev[dev], page, 4096, VTD_DMA_BIDIRECTIONAL, &iova));
+	ASSERT_EQ(0, vtdenv_dma_rd64(e, dev, iova, &v));
+	EXPECT_EQ(0x4444444444444444ULL, v);
+	vtd_dma_destroy(d);
+	EXPECT_EQ(0, vtd_detach(e->dev[dev]));
+	EXPECT_EQ(0, vtd_domain_free(dom));
 }
 
 /* ---- vtd_unit_add that runs out of pages part way ---- */
