@@ -187,6 +187,9 @@ void vtd_gather_fini(struct vtd_gather *g);
  * Map [iova, iova+size) to [pa, pa+size) with the largest leaves alignment
  * allows (4K/2M/1G as the units support), then make the new entries
  * visible to every unit (write-buffer flush, or invalidation under CM).
+ * -EEXIST, -EINVAL and -ENOMEM change nothing; an error from the flush
+ * (-EINVAL, -ETIMEDOUT) comes after the entries were written: the caller
+ * unmaps the range before reusing it (vtd_dma_map does).
  */
 int vtd_map(struct vtd_domain *dom, uint64_t iova, uint64_t pa, uint64_t size,
 	    unsigned perm);
