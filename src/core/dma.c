@@ -374,13 +374,16 @@ static void unmap_ranges(struct vtd_dma *d, struct vtd_device *dev, uint64_t iov
 	e = &q->ring[(q->head + q->n) % d->fq_size];
 	/*
 	 * The cleared entries before the flush count we read: a flush that
-	 * starts after this load must see them cleared (Linux: smp_mb()).
+	 * starts after this read must see them cleared (Linux: smp_mb()).
+	 * A read-modify-write of the count (adding 0) is release and acquire
+	 * in one: it orders the clears before the read, and a flusher's later
+	 * increment of the same count synchronizes with it.  A bare fence
+	 * would do on hardware but is invisible to ThreadSanitizer.
 	 */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	*e = (struct fq_entry){
 		.iova = iova, .size = size, .start = iova, .end = iova + size - 1,
 		.freelist = g.freelist, .nfree = g.nfree,
-		.counter = __atomic_load_n(&d->flush_start, __ATOMIC_SEQ_CST),
+		.counter = __atomic_fetch_add(&d->flush_start, 0, __ATOMIC_SEQ_CST),
 		.when = v->ops->now_ns(v->ctx),
 	};
 	g.freelist = NULL;
