@@ -22,7 +22,7 @@ CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SAN)
 endif
 
-LIB_DIRS  := src/fmt src/model src/core src/host src/bench
+LIB_DIRS  := src/fmt src/model src/core src/host src/check src/bench
 LIB_SRCS  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 TOOL_SRCS := $(wildcard tools/*.c)
 TEST_SRCS := tests/harness.c $(wildcard tests/unit/*.c)
@@ -57,7 +57,8 @@ $(TEST_OBJS): CPPFLAGS += -Itests
 # The unit tests (one TAP program) and the hw-console scripts run from the
 # vtdkit binary, as an outside user would; tests/run.sh adds them up.
 test: $(VTDTEST) $(VTDKIT)
-	@tests/run.sh "$(VTDTEST)" "tests/hw/run.sh $(VTDKIT)" "tests/scenarios/run.sh $(VTDKIT)"
+	@tests/run.sh "$(VTDTEST)" "tests/hw/run.sh $(VTDKIT)" "tests/scenarios/run.sh $(VTDKIT)" \
+		"tests/litmus/run.sh $(VTDKIT)"
 
 run: $(VTDKIT)
 	$(VTDKIT) demo

@@ -41,6 +41,56 @@ static char *slurp(FILE *in, size_t *len)
 	return NULL;
 }
 
+/* Read and parse @path; NULL after reporting why. */
+static struct scenario *load(const char *cmd, const char *path, const char **name,
+			     unsigned flags, FILE *out, FILE *err)
+{
+	bool std = !strcmp(path, "-");
+	struct scenario_error e;
+	struct scenario *s;
+	FILE *in = std ? stdin : fopen(path, "r");
+	size_t len = 0;
+	char *text;
+
+	*name = std ? "<stdin>" : path;
+	if (!in) {
+		fprintf(err, "vtdkit %s: cannot open '%s': %s\n", cmd, path, strerror(errno));
+		return NULL;
+	}
+	text = slurp(in, &len);
+	if (!text)
+		fprintf(err, "vtdkit %s: cannot read '%s': %s\n", cmd, *name, strerror(errno));
+	if (!std)
+		fclose(in);
+	if (!text)
+		return NULL;
+	s = scenario_parse(text, len, &e);
+	free(text);
+	if (!s) {
+		if (e.line)
+			fprintf(err, "%s:%d: %s\n", *name, e.line, e.msg);
+		else
+			fprintf(err, "%s: %s\n", *name, e.msg);
+		if (flags & SCENARIO_JSON)
+			scenario_json_error(out, *name, &e);
+	}
+	return s;
+}
+
+int explore_scenario_file(const char *path, const struct scenario_explore_opts *o, FILE *out,
+			  FILE *err)
+{
+	const char *name;
+	struct scenario *s = load("explore", path, &name, 0, out, err);
+	int status;
+
+	if (!s)
+		return SCENARIO_ERROR;
+	status = scenario_explore(s, name, o, out, err);
+	scenario_free(s);
+	return status;
+}
+
 int run_scenario_file(const char *path, unsigned flags, FILE *out, FILE *err)
 {
 	bool std = !strcmp(path, "-");

@@ -6,6 +6,7 @@
 #define VTDKIT_RUN_H
 
 #include <stdio.h>
+#include "bench/scenario.h"
 
 /*
  * Run the scenario in @path ("-": standard input) with scenario_flags
@@ -14,5 +15,8 @@
  * or parsed, or a libvtd or model call failed.
  */
 int run_scenario_file(const char *path, unsigned flags, FILE *out, FILE *err);
+/* `vtdkit explore`: the same statuses (1: a violation, or an incomplete bound). */
+int explore_scenario_file(const char *path, const struct scenario_explore_opts *o, FILE *out,
+			  FILE *err);
 
 #endif

@@ -31,7 +31,38 @@ enum vtd_yield_point {
 	VTD_Y_ENTRY_WRITE,	/* a table, context or PASID entry write */
 	VTD_Y_DESC_WRITE,	/* a descriptor written into the queue, or IQT moved */
 	VTD_Y_POLL,		/* one poll of a status word or register */
+	VTD_Y_SHARED,		/* an access to shared state outside any lock (@obj) */
 };
+
+/*
+ * A public call, as libvtd reports it to vtd_ops.call: once on entry
+ * (@done false) and once on return (@done true, with @ret). The checker
+ * builds its record of what the driver promised from these alone.
+ */
+enum vtd_call_kind {
+	VTD_CALL_MAP,		/* vtd_map: @iova, @pa, @size, @perm */
+	VTD_CALL_UNMAP,		/* vtd_unmap: @iova, @size; @ret bytes unmapped */
+	VTD_CALL_SYNC,		/* vtd_iotlb_sync: the gather's range [@iova, @iova+@size) or @size 0 */
+	VTD_CALL_FLUSH_ALL,	/* vtd_flush_all */
+	VTD_CALL_FLUSH_RANGE,	/* the DMA layer's ranged flush (lazy-ranged): [@iova, @iova+@size) */
+	VTD_CALL_ATTACH,	/* vtd_attach: @dom, @dev */
+	VTD_CALL_DETACH,	/* vtd_detach: @dev */
+	VTD_CALL_IOVA_FREE,	/* the DMA layer gave [@iova, @iova+@size) back to its allocator */
+	VTD_CALL_NR,
+};
+
+struct vtd_call {
+	enum vtd_call_kind kind;
+	bool done;		/* false: entering; true: returning */
+	uint64_t id;		/* the same on entry and return; unique per instance */
+	int64_t ret;		/* on return: 0 or -errno (unmap: bytes) */
+	struct vtd_domain *dom;
+	struct vtd_device *dev;
+	uint64_t iova, pa, size;
+	unsigned perm;
+};
+
+const char *vtd_call_name(enum vtd_call_kind kind);
 
 /*
  * What the core needs from its host. @ctx is passed back to every call.
@@ -63,8 +94,13 @@ struct vtd_ops {
 	uint64_t (*now_ns)(void *ctx);
 	/* One iteration of a polling loop: pause, or let virtual time pass. */
 	void (*relax)(void *ctx);
-	/* Optional: a scheduling point for deterministic exploration. */
-	void (*yield)(void *ctx, enum vtd_yield_point where);
+	/*
+	 * Optional: a scheduling point for deterministic exploration; @obj is
+	 * the lock or shared object involved, when there is one.
+	 */
+	void (*yield)(void *ctx, enum vtd_yield_point where, const void *obj);
+	/* Optional: every public call on entry and return (struct vtd_call). */
+	void (*call)(void *ctx, const struct vtd_call *c);
 	/* Optional: receives every trace event (see vtd_event_format). */
 	void (*trace)(void *ctx, const struct vtd_event *ev);
 	/*
@@ -213,6 +249,34 @@ uint64_t vtd_unmap_sync(struct vtd_domain *dom, uint64_t iova, uint64_t size);
 int vtd_flush_all(struct vtd_domain *dom);
 /* Software walk of the domain's table: 0 with pa and perm, or -ENOENT. */
 int vtd_iova_to_phys(struct vtd_domain *dom, uint64_t iova, uint64_t *pa, unsigned *perm);
+
+/* ---- Fault injection (off by default; for the checker's litmus tests) ---- */
+
+/*
+ * Each knob re-introduces one ordering bug the seeds argue about
+ * (docs/checker.md). Names: tags-after-install, no-wbf-before-install,
+ * dynamic-sync-map, no-devtlb-inv, free-table-before-flush,
+ * iova-reuse-before-flush, no-map-flush-cm, unlocked-tag-walk,
+ * old-tags-removed-first. Set them before any domain is allocated.
+ */
+enum vtd_knob {
+	VTD_KNOB_TAGS_AFTER_INSTALL,
+	VTD_KNOB_NO_WBF_BEFORE_INSTALL,
+	VTD_KNOB_DYNAMIC_SYNC_MAP,
+	VTD_KNOB_NO_DEVTLB_INV,
+	VTD_KNOB_FREE_TABLE_BEFORE_FLUSH,
+	VTD_KNOB_IOVA_REUSE_BEFORE_FLUSH,
+	VTD_KNOB_NO_MAP_FLUSH_CM,
+	VTD_KNOB_UNLOCKED_TAG_WALK,
+	VTD_KNOB_OLD_TAGS_REMOVED_FIRST,
+	VTD_KNOB_NR,
+};
+
+const char *vtd_knob_name(enum vtd_knob k);
+/* The knob called @name, or -1. */
+int vtd_knob_lookup(const char *name);
+void vtd_knob_set(struct vtd *v, enum vtd_knob k, bool on);
+bool vtd_knob_on(const struct vtd *v, enum vtd_knob k);
 
 /* ---- Counters and trace events ---- */
 

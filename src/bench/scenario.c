@@ -14,6 +14,9 @@
 #include <string.h>
 
 #include "bench/scenario.h"
+#include "check/env.h"
+#include "check/oracle.h"
+#include "check/sched.h"
 #include "fmt/bits.h"
 #include "fmt/desc.h"
 #include "fmt/entry.h"
@@ -82,6 +85,16 @@ struct step {
 	unsigned op_step;		/* delta, qi: the step index of their operation */
 	struct qi_line *qi;		/* expect qi */
 	size_t nqi;
+	int thread;			/* the thread block it is in; -1: set-up */
+};
+
+/* A `thread NAME cpu|dma BDF` block: its steps run as one task. */
+struct thread {
+	char name[NAME_MAX_LEN + 1];
+	int line;
+	bool dma;
+	unsigned dev;			/* dma: the device whose engine it is */
+	unsigned first, end;		/* its steps */
 };
 
 static bool is_op(const struct step *st)
@@ -132,6 +145,13 @@ struct scenario {
 	unsigned nsteps, stepcap;
 	struct var *vars;
 	unsigned nvars, varcap;
+	struct thread threads[SCHED_MAX_TASKS];
+	unsigned nthreads;
+	unsigned knobs;			/* `inject NAME` lines: enum vtd_knob bits */
+	bool explore_set;		/* an `explore` line */
+	unsigned runs;
+	uint64_t seed;
+	int preemptions;		/* -1: random schedules */
 };
 
 static const char *const mode_names[] = { "strict", "lazy", "lazy-ranged" };
@@ -147,6 +167,7 @@ struct parser {
 	int qi_open;			/* step index of an unterminated expect qi, -1 */
 	int repeat_open;		/* step index of an unterminated repeat, -1 */
 	int gather_open;		/* step index of an unterminated gather, -1 */
+	int thread_open;		/* index of an unterminated thread block, -1 */
 };
 
 /* One command line, split into positional words and KEY=VALUE words. */
@@ -164,6 +185,7 @@ struct cmd {
 	int nargs;
 	const char *const *keys;	/* allowed keys, NULL-terminated; NULL: any */
 	int (*parse)(struct parser *p, struct cmdline *c);
+	int optargs;			/* positional arguments that may follow */
 };
 
 static int perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -216,6 +238,7 @@ static struct step *new_step(struct parser *p, enum step_kind kind)
 	memset(st, 0, sizeof(*st));
 	st->kind = kind;
 	st->line = p->line;
+	st->thread = p->thread_open;
 	if (!p->first_step_line)
 		p->first_step_line = p->line;
 	return st;
@@ -723,6 +746,16 @@ static int p_dma(struct parser *p, struct cmdline *c)
 		fault = true;
 	else if (expect && strcmp(expect, "ok"))
 		return perr(p, "expect '%.*s%s' is not ok or fault", QTOK(expect));
+	if (p->thread_open >= 0) {
+		const struct thread *t = &p->s->threads[p->thread_open];
+
+		if (expect)
+			return perr(p, "expect= inside thread '%s' (the checker judges every DMA "
+				    "of a thread)", t->name);
+		if (dev != t->dev)
+			return perr(p, "dma from %s inside the dma thread of %s (line %d)",
+				    c->arg[0], p->s->devs[t->dev].bdf, t->line);
+	}
 	st = new_op(p, ST_DMA);
 	if (!st)
 		return -1;
@@ -947,6 +980,89 @@ static int p_qi(struct parser *p, struct cmdline *c)
 	return 0;
 }
 
+static int p_thread(struct parser *p, struct cmdline *c)
+{
+	struct scenario *s = p->s;
+	struct thread *t;
+
+	if (p->thread_open >= 0)
+		return perr(p, "thread block inside the thread block of line %d",
+			    s->threads[p->thread_open].line);
+	if (p->repeat_open >= 0 || p->gather_open >= 0)
+		return perr(p, "thread block inside a %s block",
+			    p->repeat_open >= 0 ? "repeat" : "gather");
+	if (check_name(p, "thread", c->arg[0], false))
+		return -1;
+	for (unsigned i = 0; i < s->nthreads; i++)
+		if (!strcmp(s->threads[i].name, c->arg[0]))
+			return perr(p, "thread '%s' is declared twice (first on line %d)",
+				    c->arg[0], s->threads[i].line);
+	if (s->nthreads == SCHED_MAX_TASKS)
+		return perr(p, "more than %d threads", SCHED_MAX_TASKS);
+	t = &s->threads[s->nthreads];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->name, sizeof(t->name), "%s", c->arg[0]);
+	t->line = p->line;
+	if (!strcmp(c->arg[1], "dma")) {
+		if (c->nargs < 3)
+			return perr(p, "missing BDF (usage: thread NAME dma BDF)");
+		if (lookup_device(p, c->arg[2], &t->dev))
+			return -1;
+		t->dma = true;
+	} else if (!strcmp(c->arg[1], "cpu")) {
+		if (c->nargs > 2)
+			return perr(p, "unexpected argument '%.*s%s' (usage: thread NAME cpu)",
+				    QTOK(c->arg[2]));
+	} else {
+		return perr(p, "thread kind '%.*s%s' is not cpu or dma", QTOK(c->arg[1]));
+	}
+	t->first = t->end = s->nsteps;
+	p->thread_open = (int)s->nthreads++;
+	return 0;
+}
+
+static int p_explore(struct parser *p, struct cmdline *c)
+{
+	struct scenario *s = p->s;
+	const char *runs = key_val(c, "runs"), *seed = key_val(c, "seed");
+	const char *pre = key_val(c, "preemptions");
+	uint64_t v;
+
+	if (s->explore_set)
+		return perr(p, "a second explore line");
+	if (p->thread_open >= 0)
+		return perr(p, "explore inside a thread block");
+	s->explore_set = true;
+	if (runs) {
+		if (parse_number(p, "runs", runs, &v))
+			return -1;
+		if (!v || v > 100000000)
+			return perr(p, "runs '%s' is not 1 to 100000000", runs);
+		s->runs = (unsigned)v;
+	}
+	if (seed && parse_number(p, "seed", seed, &s->seed))
+		return -1;
+	if (pre) {
+		if (parse_number(p, "preemptions", pre, &v))
+			return -1;
+		if (v > 16)
+			return perr(p, "preemptions '%s' is more than 16", pre);
+		s->preemptions = (int)v;
+	}
+	return 0;
+}
+
+static int p_inject(struct parser *p, struct cmdline *c)
+{
+	int k = vtd_knob_lookup(c->arg[0]);
+
+	if (k < 0)
+		return perr(p, "unknown fault-injection knob '%.*s%s' (see docs/checker.md)",
+			    QTOK(c->arg[0]));
+	p->s->knobs |= 1u << k;
+	return 0;
+}
+
 static const char *const no_keys[] = { NULL };
 static const char *const domain_keys[] = {
 	"stage", "levels", "mode", "force", "unit", "fq_size", "fq_timeout", "ranged_max", NULL,
@@ -957,6 +1073,7 @@ static const char *const dma_unmap_keys[] = { "size", NULL };
 static const char *const map_keys[] = { "perm", NULL };
 static const char *const unmap_keys[] = { "unmapped", NULL };
 static const char *const dma_keys[] = { "expect", NULL };
+static const char *const explore_keys[] = { "runs", "seed", "preemptions", NULL };
 
 static const struct cmd cmds[] = {
 	{ "iommu", "NAME [KEY=VALUE]...", 1, NULL, p_iommu },
@@ -975,6 +1092,9 @@ static const struct cmd cmds[] = {
 	{ "advance", "NS", 1, no_keys, p_advance },
 	{ "repeat", "N", 1, no_keys, p_repeat },
 	{ "gather", "DOMAIN", 1, no_keys, p_gather },
+	{ "thread", "NAME cpu|dma [BDF]", 2, no_keys, p_thread, 1 },
+	{ "explore", "[runs=N] [seed=S] [preemptions=K]", 0, explore_keys, p_explore },
+	{ "inject", "KNOB", 1, no_keys, p_inject },
 	{ "expect mode", "DOMAIN strict|lazy|lazy-ranged", 2, no_keys, p_mode },
 	{ "expect counter", "NAME OP VALUE", 3, no_keys, p_counter },
 	{ "expect delta", "NAME OP VALUE", 3, no_keys, p_delta },
@@ -1048,12 +1168,46 @@ static int parse_command(struct parser *p, char **tok, int ntok)
 		*open = -1;
 		return 0;
 	}
+	if (!c.cmd && !strcmp(tok[0], "end") && p->thread_open >= 0) {
+		struct thread *t = &p->s->threads[p->thread_open];
+
+		if (ntok > 1)
+			return perr(p, "unexpected argument '%.*s%s' (usage: end)", QTOK(tok[1]));
+		if (p->s->nsteps == t->first)
+			return perr(p, "thread '%s' of line %d has no steps", t->name, t->line);
+		t->end = p->s->nsteps;
+		p->thread_open = -1;
+		p->last_op = -1;
+		return 0;
+	}
 	if (!c.cmd && !strcmp(tok[0], "end"))
-		return perr(p, "'end' without 'expect qi', 'repeat' or 'gather'");
+		return perr(p, "'end' without 'expect qi', 'repeat', 'gather' or 'thread'");
 	if (!c.cmd)
 		return perr(p, "unknown command '%.*s%s' (commands: iommu, device, domain, attach, "
 			    "detach, map, unmap, flush, dma, dma_map, dma_unmap, advance, repeat, "
 			    "gather, expect)", QTOK(tok[0]));
+	if (p->thread_open >= 0) {
+		static const char *const ok_cpu[] = { "attach", "detach", "map", "unmap", "flush",
+						      "dma_map", "dma_unmap", "advance", "repeat",
+						      "gather", NULL };
+		const struct thread *t = &p->s->threads[p->thread_open];
+		bool ok = false;
+
+		for (int i = 0; !t->dma && ok_cpu[i]; i++)
+			ok |= !strcmp(tok[0], ok_cpu[i]);
+		if (t->dma)
+			ok = !strcmp(tok[0], "dma") || !strcmp(tok[0], "advance") ||
+			     !strcmp(tok[0], "repeat");
+		if (!ok)
+			return perr(p, "'%.*s%s' inside %s thread '%s' of line %d (a cpu thread runs "
+				    "attach, detach, map, unmap, flush, dma_map, dma_unmap, advance, "
+				    "repeat and gather; a dma thread runs dma, advance and repeat)",
+				    QTOK(tok[0]), t->dma ? "dma" : "cpu", t->name, t->line);
+	} else if (p->s->nthreads && strcmp(tok[0], "thread") && strcmp(tok[0], "explore") &&
+		   strcmp(tok[0], "inject")) {
+		return perr(p, "'%.*s%s' after the thread blocks (only thread, explore and inject "
+			    "lines may follow them)", QTOK(tok[0]));
+	}
 	if (p->gather_open >= 0 && strcmp(tok[0], "unmap"))
 		return perr(p, "'%s' inside the gather block of line %d (only unmap lines gather)",
 			    tok[0], p->s->steps[p->gather_open].line);
@@ -1077,7 +1231,7 @@ static int parse_command(struct parser *p, char **tok, int ntok)
 				return perr(p, "key '%.*s%s' is given twice", QTOK(t));
 			c.key[c.nkeys] = t;
 			c.val[c.nkeys++] = eq + 1;
-		} else if (c.nargs == c.cmd->nargs) {
+		} else if (c.nargs == c.cmd->nargs + c.cmd->optargs) {
 			return perr(p, "unexpected argument '%.*s%s' (usage: %s)", QTOK(t), usage);
 		} else {
 			c.arg[c.nargs++] = t;
@@ -1175,7 +1329,7 @@ static int parse_line(struct parser *p, char *line)
 struct scenario *scenario_parse(const char *text, size_t len, struct scenario_error *err)
 {
 	struct parser p = { .err = err, .last_op = -1, .qi_open = -1, .repeat_open = -1,
-			    .gather_open = -1 };
+			    .gather_open = -1, .thread_open = -1 };
 	size_t pos = 0;
 	char *line = NULL;
 
@@ -1186,6 +1340,7 @@ struct scenario *scenario_parse(const char *text, size_t len, struct scenario_er
 		snprintf(err->msg, sizeof(err->msg), "out of memory");
 		return NULL;
 	}
+	p.s->preemptions = -1;
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
@@ -1218,6 +1373,11 @@ struct scenario *scenario_parse(const char *text, size_t len, struct scenario_er
 	if (p.repeat_open >= 0 || p.gather_open >= 0) {
 		p.line = p.s->steps[p.repeat_open >= 0 ? p.repeat_open : p.gather_open].line;
 		perr(&p, "%s block has no 'end'", p.repeat_open >= 0 ? "repeat" : "gather");
+		goto fail;
+	}
+	if (p.thread_open >= 0) {
+		p.line = p.s->threads[p.thread_open].line;
+		perr(&p, "thread block has no 'end'");
 		goto fail;
 	}
 	return p.s;
@@ -1341,6 +1501,10 @@ struct run {
 	unsigned nfails, failcap;
 	struct scenario_error error;	/* the error that stopped the run, if any */
 	bool stopped;
+
+	struct chk_env env;		/* libvtd's ops: the host's, through the checker */
+	struct chk *oracle;
+	struct sched *sched;		/* exploring: the scheduler of this run */
 };
 
 static void on_event(void *arg, const struct vtd_event *ev)
@@ -1430,6 +1594,11 @@ static void fail(struct run *r, int line, const char *fmt, ...)
 		free(msg);
 }
 
+static uint64_t oracle_now(void *arg)
+{
+	return vtdm_now(arg);
+}
+
 static enum scenario_status build(struct run *r)
 {
 	struct scenario *s = r->s;
@@ -1454,9 +1623,24 @@ static enum scenario_status build(struct run *r)
 	if (!r->h)
 		return run_error(r, 0, "vtd_host_create failed");
 	vtd_host_set_trace(r->h, on_event, r);
-	r->v = vtd_create(vtd_host_ops(), r->h);
+	/* The oracle judges every run; libvtd reaches the host through it. */
+	r->oracle = chk_create(oracle_now, r->m);
+	if (!r->oracle)
+		return run_error(r, 0, "out of memory");
+	r->env = (struct chk_env){ .inner = vtd_host_ops(), .inner_ctx = r->h, .m = r->m,
+				   .oracle = r->oracle, .s = r->sched };
+	{
+		struct vtdm_hooks hooks;
+
+		chk_env_hooks(&r->env, &hooks);
+		vtdm_set_hooks(r->m, &hooks);
+	}
+	r->v = vtd_create(chk_env_ops(), &r->env);
 	if (!r->v)
 		return run_error(r, 0, "vtd_create failed");
+	for (int k = 0; k < VTD_KNOB_NR; k++)
+		if (s->knobs >> k & 1)
+			vtd_knob_set(r->v, (enum vtd_knob)k, true);
 	for (unsigned i = 0; i < s->nunits; i++) {
 		struct vtd_unit_opts o = { .name = s->units[i].name, .scalable = s->units[i].cfg.sm };
 
@@ -1505,6 +1689,7 @@ static void teardown(struct run *r)
 	vtd_host_destroy(r->h);
 	if (r->m)
 		vtdm_destroy(r->m);
+	chk_destroy(r->oracle);
 	free(r->doms);
 	free(r->ev);
 	for (unsigned i = 0; i < r->nfails; i++)
@@ -1750,6 +1935,8 @@ static enum scenario_status run_dma(struct run *r, const struct step *st)
 		return call_error(r, st->line, "vtdm_dma", rc);
 	/* What the driver's fault handler does: read and clear the records. */
 	vtd_unit_faults(r->units[d->unit], NULL, NULL);
+	if (st->thread >= 0)
+		return SCENARIO_OK;	/* in a thread the checker judges it */
 	if (rc == 1 && !st->want_fault) {
 		if (x.fault == VTDM_MASTER_ABORT)
 			fail(r, st->line, "dma %s of 0x%" PRIx64 " bytes at IOVA 0x%" PRIx64
@@ -1829,6 +2016,7 @@ static enum scenario_status run_step(struct run *r, unsigned idx, bool inner)
 		rc = vtd_domain_alloc(r->v, &o, &r->doms[st->dom]);
 		if (rc)
 			return call_error(r, st->line, "vtd_domain_alloc", rc);
+		chk_name_domain(r->oracle, r->doms[st->dom], d->name);
 		if (d->dma_keys) {
 			struct vtd_dma *dma;
 
@@ -1978,6 +2166,12 @@ enum scenario_status scenario_run(struct scenario *s, const char *name, FILE *ou
 		if (s->steps[i].kind == ST_REPEAT || s->steps[i].kind == ST_GATHER)
 			i = s->steps[i].body_end - 1;
 	}
+	/* The checker's verdicts on every DMA the scenario made. */
+	for (unsigned i = 0; r.oracle && i < chk_nr_kept(r.oracle); i++) {
+		const struct chk_violation *v = chk_violation(r.oracle, i);
+
+		fail(&r, 0, "checker: %s: %s", chk_kind_name(v->kind), v->msg);
+	}
 	if (!status && r.failed)
 		status = SCENARIO_FAILED;
 	if (r.flags & SCENARIO_STATS)
@@ -1985,5 +2179,169 @@ enum scenario_status scenario_run(struct scenario *s, const char *name, FILE *ou
 	if (flags & SCENARIO_JSON)
 		print_json(&r);
 	teardown(&r);
+	return status;
+}
+
+/* ================================================================ exploring */
+
+struct explore;
+
+struct task_arg {
+	struct explore *x;
+	unsigned t;			/* index into scenario.threads[] */
+};
+
+struct explore {
+	struct scenario *s;
+	const char *name;
+	struct run *r;
+	char *errbuf;			/* this run's error stream */
+	size_t errlen;
+	bool errored;
+	struct task_arg targ[SCHED_MAX_TASKS];
+};
+
+static void thread_main(void *arg)
+{
+	const struct task_arg *ta = arg;
+	struct explore *x = ta->x;
+	const struct thread *th = &x->s->threads[ta->t];
+	struct run *r = x->r;
+
+	for (unsigned i = th->first; i < th->end && !r->stopped; i++) {
+		run_step(r, i, false);
+		if (x->s->steps[i].kind == ST_REPEAT || x->s->steps[i].kind == ST_GATHER)
+			i = x->s->steps[i].body_end - 1;
+	}
+}
+
+static int world_start(void *arg, struct sched *sc, char *err, size_t errlen)
+{
+	struct explore *x = arg;
+	struct run *r = calloc(1, sizeof(*r));
+	enum scenario_status status;
+
+	x->r = r;
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	free(x->errbuf);
+	x->errbuf = NULL;
+	r->s = x->s;
+	r->name = x->name;
+	r->sched = sc;
+	r->err = open_memstream(&x->errbuf, &x->errlen);
+	r->out = r->err;
+	if (!r->err) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	status = build(r);
+	for (unsigned i = 0; !status && i < x->s->nsteps && x->s->steps[i].thread < 0; i++) {
+		status = run_step(r, i, false);
+		if (x->s->steps[i].kind == ST_REPEAT || x->s->steps[i].kind == ST_GATHER)
+			i = x->s->steps[i].body_end - 1;
+	}
+	if (status == SCENARIO_ERROR) {
+		snprintf(err, errlen, "set-up failed at line %d: %s", r->error.line, r->error.msg);
+		return -1;
+	}
+	for (unsigned t = 0; t < x->s->nthreads; t++) {
+		x->targ[t].x = x;
+		x->targ[t].t = t;
+		sched_spawn(sc, x->s->threads[t].name, thread_main, &x->targ[t]);
+	}
+	return 0;
+}
+
+static bool world_finish(void *arg, struct sched *sc, char *msg, size_t msglen)
+{
+	struct explore *x = arg;
+	struct run *r = x->r;
+	bool bad = false;
+
+	(void)sc;
+	if (!r)
+		return false;
+	if (r->stopped) {
+		snprintf(msg, msglen, "error: line %d: %s", r->error.line, r->error.msg);
+		x->errored = bad = true;
+	} else if (r->oracle && chk_nr_kept(r->oracle)) {
+		const struct chk_violation *v = chk_violation(r->oracle, 0);
+
+		snprintf(msg, msglen, "%s: %s", chk_kind_name(v->kind), v->msg);
+		bad = true;
+	} else if (r->failed) {
+		snprintf(msg, msglen, "expectation failed (see above)");
+		x->errored = bad = true;
+	}
+	r->err = NULL;
+	if (r->out) {
+		FILE *f = r->out;
+
+		r->out = NULL;
+		fclose(f);
+	}
+	teardown(r);
+	free(r);
+	x->r = NULL;
+	return bad;
+}
+
+enum scenario_status scenario_explore(struct scenario *s, const char *name,
+				      const struct scenario_explore_opts *o, FILE *out, FILE *err)
+{
+	struct explore x = { .s = s, .name = name };
+	struct sched_world w = { world_start, world_finish, &x };
+	struct sched_opts so = {
+		.runs = o->runs ? o->runs : s->runs,
+		.seed = o->seed_set ? o->seed : s->seed,
+		.preemptions = o->preemptions_set ? o->preemptions : s->preemptions,
+		.sleep_sets = !o->no_sleep_sets,
+		.replay = o->replay,
+		.verbose = o->verbose,
+	};
+	struct sched_result res;
+	enum scenario_status status = SCENARIO_OK;
+
+	s->knobs |= o->knobs;
+	if (!s->nthreads) {
+		fprintf(err, "%s: no thread blocks to explore\n", name);
+		return SCENARIO_ERROR;
+	}
+	if (!so.runs)
+		so.runs = so.preemptions >= 0 ? 1000000 : 1000;
+	sched_explore(&w, &so, &res);
+	if (res.violation && !x.errored) {
+		fprintf(out, "violation: %s\n", res.msg);
+		fprintf(out, "replay: vtdkit explore --replay %s %s\n", res.token, name);
+		fprintf(out, "run %u of the exploration; its steps:\n%s", res.runs,
+			res.steps ? res.steps : "");
+		status = SCENARIO_FAILED;
+	} else if (res.error || res.violation) {
+		if (x.errbuf && *x.errbuf)
+			fputs(x.errbuf, err);
+		fprintf(err, "%s: %s\n", name, res.msg);
+		if (res.token[0])
+			fprintf(err, "%s: replay with --replay %s\n", name, res.token);
+		if (res.steps)
+			fprintf(err, "its steps:\n%s", res.steps);
+		status = SCENARIO_ERROR;
+	} else if (o->replay) {
+		fprintf(out, "%s: replayed schedule %s: no violation\n", name, o->replay);
+	} else if (so.preemptions >= 0) {
+		fprintf(out, "%s: %u schedules, %s up to %d preemption%s (%u cut short by sleep sets, "
+			"longest %" PRIu64 " scheduling points): no violation\n", name, res.runs,
+			res.complete ? "every schedule" : "NOT every schedule (run cap reached)",
+			so.preemptions, so.preemptions == 1 ? "" : "s", res.pruned, res.max_depth);
+		if (!res.complete)
+			status = SCENARIO_FAILED;
+	} else {
+		fprintf(out, "%s: %u random schedules from seed %" PRIu64 " (longest %" PRIu64
+			" scheduling points): no violation\n", name, res.runs, so.seed, res.max_depth);
+	}
+	free(x.errbuf);
+	sched_result_free(&res);
 	return status;
 }

@@ -10,7 +10,9 @@
 #ifndef VTD_BENCH_SCENARIO_H
 #define VTD_BENCH_SCENARIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct scenario;
@@ -51,6 +53,29 @@ enum scenario_status {
  */
 enum scenario_status scenario_run(struct scenario *s, const char *name, FILE *out, FILE *err,
 				  unsigned flags);
+
+/*
+ * Explore the scenario's thread blocks (docs/checker.md): random
+ * schedules, or every schedule up to a preemption bound. Options left
+ * unset take the scenario's `explore` line. Returns SCENARIO_OK when no
+ * schedule violated anything (and, bounded, every one was covered),
+ * SCENARIO_FAILED with the violation, its replay token and step list on
+ * @out, SCENARIO_ERROR when a run could not go on.
+ */
+struct scenario_explore_opts {
+	unsigned runs;			/* 0: the scenario's */
+	uint64_t seed;
+	bool seed_set;
+	int preemptions;
+	bool preemptions_set;
+	const char *replay;		/* run one schedule */
+	unsigned knobs;			/* enum vtd_knob bits, added to the scenario's */
+	bool verbose;
+	bool no_sleep_sets;
+};
+
+enum scenario_status scenario_explore(struct scenario *s, const char *name,
+				      const struct scenario_explore_opts *o, FILE *out, FILE *err);
 
 /* The JSON report of a scenario that did not parse (@err from scenario_parse). */
 void scenario_json_error(FILE *out, const char *name, const struct scenario_error *err);

@@ -205,7 +205,9 @@ static int after_install(struct vtd_device *dev, uint16_t did, bool new_ctx)
 	 * flush). Under CM the invalidations below drain it.
 	 */
 	if (!(u->cap & CAP_CM)) {
-		unit_flush_write_buffer(u);
+		/* Knob no-wbf-before-install drops this one too (docs/checker.md). */
+		if (!KNOB(u->v, NO_WBF_BEFORE_INSTALL))
+			unit_flush_write_buffer(u);
 		return 0;
 	}
 	/* Device-selective, DID 0: only this device's cached not-present entry. */
@@ -317,7 +319,7 @@ static uint16_t did_on(struct vtd_domain *dom, struct vtd_unit *u)
 	return did;
 }
 
-int vtd_attach(struct vtd_domain *dom, struct vtd_device *dev)
+static int attach(struct vtd_domain *dom, struct vtd_device *dev)
 {
 	struct vtd *v = dom->v;
 	struct vtd_unit *u = dev->unit;
@@ -339,7 +341,8 @@ int vtd_attach(struct vtd_domain *dom, struct vtd_device *dev)
 	 */
 	ret = -EINVAL;
 	if (!unit_supports_domain(u, dom) ||
-	    (unit_needs_sync_map(u, dom->stage) && !dom->sync_map))
+	    (unit_needs_sync_map(u, dom->stage) && !dom->sync_map &&
+	     !KNOB(v, DYNAMIC_SYNC_MAP)))
 		goto out;
 	/* A unit that does not snoop needs tables written back (10.4.3 C). */
 	if (!u->coherent && dom->coherent && dom->stage == VTD_STAGE_SECOND)
@@ -348,9 +351,16 @@ int vtd_attach(struct vtd_domain *dom, struct vtd_device *dev)
 	if (ret)
 		goto out;
 	/* 1. The new domain's invalidations are live before hardware can walk it. */
-	ret = cache_tag_assign(dom, dev, did, dev->rid_pasid);
-	if (ret)
-		goto err_put;
+	if (!KNOB(v, TAGS_AFTER_INSTALL)) {
+		ret = cache_tag_assign(dom, dev, did, dev->rid_pasid);
+		if (ret)
+			goto err_put;
+	}
+	/* Knob old-tags-removed-first: stop invalidating for the old domain now. */
+	if (old && KNOB(v, OLD_TAGS_REMOVED_FIRST)) {
+		old_did = did_on(old, u);
+		cache_tag_unassign(old, dev, old_did, dev->rid_pasid);
+	}
 	/* 2. Leave the old entry (teardown order), keeping its tags until after. */
 	if (old) {
 		old_did = did_on(old, u);
@@ -364,7 +374,8 @@ int vtd_attach(struct vtd_domain *dom, struct vtd_device *dev)
 			 */
 			if (u->sm)
 				retire_sm_context(dev);
-			cache_tag_unassign(old, dev, old_did, dev->rid_pasid);
+			if (!KNOB(v, OLD_TAGS_REMOVED_FIRST))
+				cache_tag_unassign(old, dev, old_did, dev->rid_pasid);
 			domain_unit_put(old, u);
 			old->ndevs--;
 			dev->domain = NULL;
@@ -373,7 +384,8 @@ int vtd_attach(struct vtd_domain *dom, struct vtd_device *dev)
 		}
 	}
 	/* 3. Table writes reach the unit before the entry that points at them (6.8). */
-	unit_flush_write_buffer(u);
+	if (!KNOB(v, NO_WBF_BEFORE_INSTALL))
+		unit_flush_write_buffer(u);
 	vtd_lock(v, u->lock);
 	ret = install_locked(dev, dom, did, &new_ctx);
 	vtd_unlock(v, u->lock);
@@ -381,6 +393,11 @@ int vtd_attach(struct vtd_domain *dom, struct vtd_device *dev)
 		goto err_tags;
 	/* 4. Caching mode may have cached the entry as not present. */
 	ret = after_install(dev, did, new_ctx);
+	if (!ret && KNOB(v, TAGS_AFTER_INSTALL))
+		ret = cache_tag_assign(dom, dev, did, dev->rid_pasid);
+	/* Knob dynamic-sync-map: the flag follows the units, set with no serialisation. */
+	if (!ret && KNOB(v, DYNAMIC_SYNC_MAP) && unit_needs_sync_map(u, dom->stage))
+		__atomic_store_n(&dom->sync_map, true, __ATOMIC_RELAXED);
 	if (ret) {
 		/*
 		 * The entry is live but its invalidation failed: take it down
@@ -393,7 +410,8 @@ int vtd_attach(struct vtd_domain *dom, struct vtd_device *dev)
 	}
 	/* 5. Only now stop invalidating for the old domain. */
 	if (old) {
-		cache_tag_unassign(old, dev, old_did, dev->rid_pasid);
+		if (!KNOB(v, OLD_TAGS_REMOVED_FIRST))
+			cache_tag_unassign(old, dev, old_did, dev->rid_pasid);
 		domain_unit_put(old, u);
 		old->ndevs--;
 	}
@@ -405,7 +423,8 @@ int vtd_attach(struct vtd_domain *dom, struct vtd_device *dev)
 err_tags:
 	cache_tag_unassign(dom, dev, did, dev->rid_pasid);
 	if (old) {
-		cache_tag_unassign(old, dev, old_did, dev->rid_pasid);
+		if (!KNOB(v, OLD_TAGS_REMOVED_FIRST))
+			cache_tag_unassign(old, dev, old_did, dev->rid_pasid);
 		domain_unit_put(old, u);
 		old->ndevs--;
 		dev->domain = NULL;
@@ -417,7 +436,18 @@ out:
 	return ret;
 }
 
-int vtd_detach(struct vtd_device *dev)
+int vtd_attach(struct vtd_domain *dom, struct vtd_device *dev)
+{
+	struct vtd_call c = { .kind = VTD_CALL_ATTACH, .dom = dom, .dev = dev };
+	int ret;
+
+	vtd_call_enter(dom->v, &c);
+	ret = attach(dom, dev);
+	vtd_call_exit(dom->v, &c, ret);
+	return ret;
+}
+
+static int detach(struct vtd_device *dev)
 {
 	struct vtd *v = dev->v;
 	struct vtd_domain *old;
@@ -440,5 +470,16 @@ int vtd_detach(struct vtd_device *dev)
 		dev->domain = NULL;
 	}
 	vtd_unlock(v, v->lock);
+	return ret;
+}
+
+int vtd_detach(struct vtd_device *dev)
+{
+	struct vtd_call c = { .kind = VTD_CALL_DETACH, .dev = dev };
+	int ret;
+
+	vtd_call_enter(dev->v, &c);
+	ret = detach(dev);
+	vtd_call_exit(dev->v, &c, ret);
 	return ret;
 }

@@ -73,6 +73,7 @@ static int tag_get_locked(struct vtd_domain *dom, enum cache_tag_type type,
 			pp = &(*pp)->next;
 			break;
 		}
+	vtd_yield_obj(dom->v, VTD_Y_SHARED, &dom->tags);
 	t->next = *pp;
 	*pp = t;
 	trace_tag(dom->v, VTD_EV_TAG_ASSIGN, t, 0, 0, 0, 0);
@@ -91,8 +92,24 @@ static void tag_put_locked(struct vtd_domain *dom, enum cache_tag_type type,
 		t->users--;
 		trace_tag(dom->v, VTD_EV_TAG_UNASSIGN, t, 0, 0, 0, 0);
 		if (!t->users) {
+			vtd_yield_obj(dom->v, VTD_Y_SHARED, &dom->tags);
 			*pp = t->next;
-			free(t);
+			if (KNOB(dom->v, UNLOCKED_TAG_WALK)) {
+				/*
+				 * An unlocked walker may stand on this tag: end its
+				 * walk here rather than let it read freed memory, and
+				 * free the tag at vtd_destroy (the explorer then sees
+				 * the invalidations the walk missed).
+				 */
+				t->next = NULL;
+				t->grave = __atomic_load_n(&dom->v->tag_graveyard, __ATOMIC_RELAXED);
+				while (!__atomic_compare_exchange_n(&dom->v->tag_graveyard, &t->grave,
+								    t, false, __ATOMIC_RELEASE,
+								    __ATOMIC_RELAXED))
+					;
+			} else {
+				free(t);
+			}
 		}
 		return;
 	}
@@ -136,6 +153,19 @@ unsigned psi_mask(uint64_t start, uint64_t end, uint64_t *addr)
 	}
 	*addr = (s >> mask) << mask << 12;
 	return mask;
+}
+
+/* The flush walks' lock; knob unlocked-tag-walk walks without it (seed 003). */
+static void tags_lock(struct vtd_domain *dom)
+{
+	if (!KNOB(dom->v, UNLOCKED_TAG_WALK))
+		vtd_lock(dom->v, dom->cache_lock);
+}
+
+static void tags_unlock(struct vtd_domain *dom)
+{
+	if (!KNOB(dom->v, UNLOCKED_TAG_WALK))
+		vtd_unlock(dom->v, dom->cache_lock);
 }
 
 /* Descriptors for one unit, flushed at VTD_QI_BATCH and at the end. */
@@ -203,6 +233,14 @@ static struct vtd_desc devtlb_desc(const struct cache_tag *t, uint64_t addr, uns
 	return vtd_desc_encode(&f);
 }
 
+/* The walk's next tag; knob unlocked-tag-walk: a scheduling point first. */
+static struct cache_tag *next_tag(struct vtd_domain *dom, struct cache_tag *t, bool unlocked)
+{
+	if (unlocked)
+		vtd_yield_obj(dom->v, VTD_Y_SHARED, &dom->tags);
+	return t->next;
+}
+
 /* One range of a flush, with its page-selective address and mask. */
 struct flush_target {
 	uint64_t start, end, addr;
@@ -219,8 +257,12 @@ static int flush_tags_locked(struct vtd_domain *dom, const struct flush_target *
 {
 	struct batch b = { 0 };
 
+	bool unlocked = KNOB(dom->v, UNLOCKED_TAG_WALK);
+
 	stat_inc(&dom->tag_walks);
-	for (struct cache_tag *t = dom->tags; t; t = t->next) {
+	if (unlocked)
+		vtd_yield_obj(dom->v, VTD_Y_SHARED, &dom->tags);
+	for (struct cache_tag *t = dom->tags; t; t = next_tag(dom, t, unlocked)) {
 		struct vtd_unit *u = t->unit;
 
 		if (u == b.unit)
@@ -240,6 +282,9 @@ static int flush_tags_locked(struct vtd_domain *dom, const struct flush_target *
 			 * would abort the whole batch's wait (6.5.2.10): skip it.
 			 */
 			if (is_iotlb(i) || device_gone(i->dev))
+				continue;
+			/* Knob no-devtlb-inv: trust caching mode to cover device TLBs (seed 001). */
+			if ((u->cap & CAP_CM) && KNOB(dom->v, NO_DEVTLB_INV))
 				continue;
 			for (unsigned k = 0; k < n; k++) {
 				trace_tag(dom->v, ev, i, ft[k].start, ft[k].end, ft[k].addr,
@@ -274,9 +319,9 @@ int cache_tag_flush_ranges(struct vtd_domain *dom, const struct vtd_span *r, uns
 		ft[k].end = r[k].end;
 		ft[k].mask = psi_mask(r[k].start, r[k].end, &ft[k].addr);
 	}
-	vtd_lock(dom->v, dom->cache_lock);
+	tags_lock(dom);
 	ret = flush_tags_locked(dom, ft, n, ih, VTD_EV_TAG_FLUSH_RANGE);
-	vtd_unlock(dom->v, dom->cache_lock);
+	tags_unlock(dom);
 	free(ft);
 	return ret;
 }
@@ -287,9 +332,9 @@ int cache_tag_flush_all(struct vtd_domain *dom)
 
 	const struct flush_target all = { 0, UINT64_MAX, 0, PSI_MAX_MASK };
 
-	vtd_lock(dom->v, dom->cache_lock);
+	tags_lock(dom);
 	ret = flush_tags_locked(dom, &all, 1, false, VTD_EV_TAG_FLUSH_ALL);
-	vtd_unlock(dom->v, dom->cache_lock);
+	tags_unlock(dom);
 	return ret;
 }
 
@@ -306,7 +351,7 @@ int cache_tag_flush_range_np(struct vtd_domain *dom, uint64_t start, uint64_t en
 	unsigned mask = psi_mask(start, end, &addr);
 	struct batch b = { 0 };
 
-	vtd_lock(dom->v, dom->cache_lock);
+	tags_lock(dom);
 	stat_inc(&dom->tag_walks);
 	for (struct cache_tag *t = dom->tags; t; t = t->next) {
 		struct vtd_unit *u = t->unit;
@@ -316,10 +361,10 @@ int cache_tag_flush_range_np(struct vtd_domain *dom, uint64_t start, uint64_t en
 			continue;
 		if (!(u->cap & CAP_CM) || dom->stage == VTD_STAGE_FIRST)
 			unit_flush_write_buffer(u);
-		else
+		else if (!KNOB(dom->v, NO_MAP_FLUSH_CM))	/* knob: skip it */
 			batch_add(&b, u, iotlb_desc(dom, t, addr, mask, false));
 	}
 	batch_flush(&b);
-	vtd_unlock(dom->v, dom->cache_lock);
+	tags_unlock(dom);
 	return b.err;
 }

@@ -18,19 +18,99 @@ static const char *const unit_stat_names[UST_NR] = {
 void vtd_lock(struct vtd *v, void *lock)
 {
 	v->ops->lock(v->ctx, lock);
-	vtd_yield(v, VTD_Y_LOCK);
+	vtd_yield_obj(v, VTD_Y_LOCK, lock);
 }
 
 void vtd_unlock(struct vtd *v, void *lock)
 {
-	vtd_yield(v, VTD_Y_LOCK);
+	vtd_yield_obj(v, VTD_Y_LOCK, lock);
 	v->ops->unlock(v->ctx, lock);
 }
 
 void vtd_yield(struct vtd *v, enum vtd_yield_point where)
 {
 	if (v->ops->yield)
-		v->ops->yield(v->ctx, where);
+		v->ops->yield(v->ctx, where, NULL);
+}
+
+void vtd_yield_obj(struct vtd *v, enum vtd_yield_point where, const void *obj)
+{
+	if (v->ops->yield)
+		v->ops->yield(v->ctx, where, obj);
+}
+
+/* ---- Public-call reports (vtd_ops.call) ---- */
+
+static const char *const call_names[VTD_CALL_NR] = {
+	[VTD_CALL_MAP] = "map", [VTD_CALL_UNMAP] = "unmap", [VTD_CALL_SYNC] = "iotlb_sync",
+	[VTD_CALL_FLUSH_ALL] = "flush_all", [VTD_CALL_FLUSH_RANGE] = "flush_range",
+	[VTD_CALL_ATTACH] = "attach", [VTD_CALL_DETACH] = "detach",
+	[VTD_CALL_IOVA_FREE] = "iova_free",
+};
+
+const char *vtd_call_name(enum vtd_call_kind kind)
+{
+	return (unsigned)kind < VTD_CALL_NR ? call_names[kind] : "?";
+}
+
+void vtd_call_enter(struct vtd *v, struct vtd_call *c)
+{
+	if (!v->ops->call)
+		return;
+	c->id = __atomic_add_fetch(&v->call_seq, 1, __ATOMIC_RELAXED);
+	c->done = false;
+	v->ops->call(v->ctx, c);
+}
+
+void vtd_call_exit(struct vtd *v, struct vtd_call *c, int64_t ret)
+{
+	if (!v->ops->call)
+		return;
+	c->done = true;
+	c->ret = ret;
+	v->ops->call(v->ctx, c);
+}
+
+/* ---- Fault injection ---- */
+
+static const char *const knob_names[VTD_KNOB_NR] = {
+	[VTD_KNOB_TAGS_AFTER_INSTALL] = "tags-after-install",
+	[VTD_KNOB_NO_WBF_BEFORE_INSTALL] = "no-wbf-before-install",
+	[VTD_KNOB_DYNAMIC_SYNC_MAP] = "dynamic-sync-map",
+	[VTD_KNOB_NO_DEVTLB_INV] = "no-devtlb-inv",
+	[VTD_KNOB_FREE_TABLE_BEFORE_FLUSH] = "free-table-before-flush",
+	[VTD_KNOB_IOVA_REUSE_BEFORE_FLUSH] = "iova-reuse-before-flush",
+	[VTD_KNOB_NO_MAP_FLUSH_CM] = "no-map-flush-cm",
+	[VTD_KNOB_UNLOCKED_TAG_WALK] = "unlocked-tag-walk",
+	[VTD_KNOB_OLD_TAGS_REMOVED_FIRST] = "old-tags-removed-first",
+};
+
+const char *vtd_knob_name(enum vtd_knob k)
+{
+	return (unsigned)k < VTD_KNOB_NR ? knob_names[k] : NULL;
+}
+
+int vtd_knob_lookup(const char *name)
+{
+	for (int i = 0; i < VTD_KNOB_NR; i++)
+		if (!strcmp(name, knob_names[i]))
+			return i;
+	return -1;
+}
+
+void vtd_knob_set(struct vtd *v, enum vtd_knob k, bool on)
+{
+	if ((unsigned)k >= VTD_KNOB_NR)
+		return;
+	if (on)
+		v->knobs |= 1u << k;
+	else
+		v->knobs &= ~(1u << k);
+}
+
+bool vtd_knob_on(const struct vtd *v, enum vtd_knob k)
+{
+	return (unsigned)k < VTD_KNOB_NR && (v->knobs >> k & 1);
 }
 
 int table_page_alloc(struct vtd *v, bool flush, uint64_t *pa)
@@ -78,6 +158,12 @@ void vtd_destroy(struct vtd *v)
 	for (unsigned i = 0; i < v->nunits; i++) {
 		unit_shutdown(v->units[i]);
 		unit_free(v->units[i]);
+	}
+	while (v->tag_graveyard) {
+		struct cache_tag *t = v->tag_graveyard;
+
+		v->tag_graveyard = t->grave;
+		free(t);
 	}
 	v->ops->lock_free(v->ctx, v->lock);
 	free(v);

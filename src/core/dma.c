@@ -36,6 +36,7 @@
 
 struct fq_entry {
 	uint64_t iova, size;		/* the allocation */
+	bool iova_gone;			/* knob iova-reuse-before-flush: freed at unmap */
 	uint64_t start, end;		/* lazy-ranged: what to invalidate (inclusive) */
 	uint64_t *freelist;		/* table pages to free after the flush */
 	size_t nfree;
@@ -172,6 +173,22 @@ static int dir_perm(unsigned dir, unsigned *perm)
 
 /* ---- Flush queues ---- */
 
+/* The IOVA goes back to the allocator, reported to vtd_ops.call. */
+static void iova_release(struct vtd_dma *d, uint64_t iova, uint64_t size)
+{
+	struct vtd_call c = { .kind = VTD_CALL_IOVA_FREE, .dom = d->dom, .iova = iova,
+			      .size = size };
+
+	iova_free(&d->iad, iova, size);
+	vtd_call_exit(d->v, &c, 0);
+}
+
+/* The flush counts are shared outside any one lock: a scheduling point. */
+static void fq_count_point(struct vtd_dma *d)
+{
+	vtd_yield_obj(d->v, VTD_Y_SHARED, &d->flush_start);
+}
+
 /*
  * An unmapped range whose flush completed goes back: IOVA and table pages.
  * One whose flush failed never does (quarantine): a cache may still
@@ -181,7 +198,8 @@ static void range_done(struct vtd_dma *d, uint64_t iova, uint64_t size, uint64_t
 		       size_t nfree, bool flushed)
 {
 	if (flushed) {
-		iova_free(&d->iad, iova, size);
+		if (size)
+			iova_release(d, iova, size);
 		for (size_t i = 0; i < nfree; i++)
 			d->v->ops->page_free(d->v->ctx, freelist[i]);
 	} else {
@@ -194,14 +212,17 @@ static void range_done(struct vtd_dma *d, uint64_t iova, uint64_t size, uint64_t
 
 static void entry_release(struct vtd_dma *d, struct fq_entry *e, bool flushed)
 {
-	range_done(d, e->iova, e->size, e->freelist, e->nfree, flushed);
+	range_done(d, e->iova, e->iova_gone ? 0 : e->size, e->freelist, e->nfree, flushed);
 	*e = (struct fq_entry){ 0 };
 }
 
 /* Release the queue's entries a completed domain flush covers (oldest first). */
 static void fq_release_locked(struct vtd_dma *d, struct fq *q)
 {
-	uint64_t fin = __atomic_load_n(&d->flush_finish, __ATOMIC_ACQUIRE);
+	uint64_t fin;
+
+	fq_count_point(d);
+	fin = __atomic_load_n(&d->flush_finish, __ATOMIC_ACQUIRE);
 
 	while (q->n && q->ring[q->head].counter < fin) {
 		entry_release(d, &q->ring[q->head], true);
@@ -230,6 +251,7 @@ static int domain_flush(struct vtd_dma *d, uint64_t counter)
 	int ret = 0;
 
 	vtd_lock(d->v, d->flush_lock);
+	fq_count_point(d);
 	if (counter == UINT64_MAX ||
 	    counter >= __atomic_load_n(&d->flush_finish, __ATOMIC_ACQUIRE)) {
 		__atomic_fetch_add(&d->flush_start, 1, __ATOMIC_SEQ_CST);
@@ -239,6 +261,7 @@ static int domain_flush(struct vtd_dma *d, uint64_t counter)
 		 * entries stay queued (finish lags start, so they wait for
 		 * the next flush that does complete).
 		 */
+		fq_count_point(d);
 		if (!ret)
 			__atomic_fetch_add(&d->flush_finish, 1, __ATOMIC_RELEASE);
 		stat_inc(&d->v->fq_flush);
@@ -287,7 +310,19 @@ static void fq_flush_ranged_locked(struct vtd_dma *d, struct fq *q)
 		fq_release_locked(d, q);
 	} else {
 		/* Every merged range in one walk: one batch and one wait per unit. */
-		int ret = cache_tag_flush_ranges(d->dom, r, n, !tables);
+		struct vtd_call *c = calloc(n, sizeof(*c));
+		int ret;
+
+		for (unsigned i = 0; c && i < n; i++) {
+			c[i] = (struct vtd_call){ .kind = VTD_CALL_FLUSH_RANGE, .dom = d->dom,
+						  .iova = r[i].start,
+						  .size = r[i].end - r[i].start + 1 };
+			vtd_call_enter(d->v, &c[i]);
+		}
+		ret = cache_tag_flush_ranges(d->dom, r, n, !tables);
+		for (unsigned i = 0; c && i < n; i++)
+			vtd_call_exit(d->v, &c[i], ret);
+		free(c);
 
 		stat_inc(&d->v->fq_flush);
 		if (!ret)
@@ -344,7 +379,7 @@ static void unmap_ranges(struct vtd_dma *d, struct vtd_device *dev, uint64_t iov
 		if (vtd_iotlb_sync(d->dom, &g))
 			stat_inc(&v->iova_quarantined);
 		else
-			iova_free(&d->iad, iova, size);
+			iova_release(d, iova, size);
 		vtd_gather_fini(&g);
 		return;
 	}
@@ -383,9 +418,15 @@ static void unmap_ranges(struct vtd_dma *d, struct vtd_device *dev, uint64_t iov
 	*e = (struct fq_entry){
 		.iova = iova, .size = size, .start = iova, .end = iova + size - 1,
 		.freelist = g.freelist, .nfree = g.nfree,
-		.counter = __atomic_fetch_add(&d->flush_start, 0, __ATOMIC_SEQ_CST),
+		.counter = (fq_count_point(d),
+			    __atomic_fetch_add(&d->flush_start, 0, __ATOMIC_SEQ_CST)),
 		.when = v->ops->now_ns(v->ctx),
 	};
+	/* Knob iova-reuse-before-flush: the IOVA goes back before any flush. */
+	if (KNOB(v, IOVA_REUSE_BEFORE_FLUSH)) {
+		e->iova_gone = true;
+		iova_release(d, iova, size);
+	}
 	g.freelist = NULL;
 	g.nfree = 0;
 	q->n++;
@@ -533,7 +574,7 @@ int vtd_dma_map(struct vtd_dma *d, struct vtd_device *dev, uint64_t pa, uint64_t
 		if (vtd_iotlb_sync(d->dom, &g))
 			stat_inc(&d->v->iova_quarantined);
 		else
-			iova_free(&d->iad, base, len);
+			iova_release(d, base, len);
 		vtd_gather_fini(&g);
 		return ret;
 	}
@@ -594,7 +635,7 @@ int vtd_dma_map_sg(struct vtd_dma *d, struct vtd_device *dev, struct vtd_sg *sg,
 				vtd_unmap(d->dom, base, pos - base, &g);
 			vtd_iotlb_sync(d->dom, &g);
 			vtd_gather_fini(&g);
-			iova_free(&d->iad, base, total);
+			iova_release(d, base, total);
 			return ret;
 		}
 		sg[i].iova = pos + off;

@@ -76,7 +76,9 @@ int vtd_domain_alloc(struct vtd *v, const struct vtd_domain_opts *opts,
 			continue;
 		dom->pgsizes &= unit_pgsizes(u, dom->stage);
 		dom->coherent &= u->coherent;
-		dom->sync_map |= unit_needs_sync_map(u, dom->stage);
+		/* Knob dynamic-sync-map: decided at attach instead (seed 000's first try). */
+		if (!KNOB(v, DYNAMIC_SYNC_MAP))
+			dom->sync_map |= unit_needs_sync_map(u, dom->stage);
 	}
 	for (unsigned i = 0; i < v->nunits; i++)
 		if ((!opts || !opts->unit || opts->unit == v->units[i]) &&
@@ -107,7 +109,7 @@ err:
 
 bool vtd_domain_sync_map(const struct vtd_domain *dom)
 {
-	return dom->sync_map;
+	return __atomic_load_n(&dom->sync_map, __ATOMIC_RELAXED);
 }
 
 int vtd_domain_free(struct vtd_domain *dom)
@@ -194,7 +196,7 @@ static void gather_free_pages(struct vtd_domain *dom, struct vtd_gather *g)
 
 /* ---- Map and unmap ---- */
 
-int vtd_map(struct vtd_domain *dom, uint64_t iova, uint64_t pa, uint64_t size, unsigned perm)
+static int map(struct vtd_domain *dom, uint64_t iova, uint64_t pa, uint64_t size, unsigned perm)
 {
 	struct vtd_event ev = { .type = VTD_EV_MAP, .iova = iova, .pa = pa, .size = size };
 	struct vtd_gather freed;
@@ -225,12 +227,28 @@ int vtd_map(struct vtd_domain *dom, uint64_t iova, uint64_t pa, uint64_t size, u
 		if (!ret)
 			ret = err;
 	}
-	/* iotlb_sync_map, a static property: no CM/RWBF unit, no work at all. */
-	if (!ret && dom->sync_map)
+	/*
+	 * iotlb_sync_map, a static property: no CM/RWBF unit, no work at all.
+	 * (Knob dynamic-sync-map: attach may set the flag while we run; it
+	 * is read once, with no lock, as seed 000's first version did.)
+	 */
+	if (!ret && __atomic_load_n(&dom->sync_map, __ATOMIC_RELAXED))
 		ret = cache_tag_flush_range_np(dom, iova, iova + size - 1);
 	else if (!ret)
 		stat_inc(&dom->v->sync_map_noop);
 	vtd_gather_fini(&freed);
+	return ret;
+}
+
+int vtd_map(struct vtd_domain *dom, uint64_t iova, uint64_t pa, uint64_t size, unsigned perm)
+{
+	struct vtd_call c = { .kind = VTD_CALL_MAP, .dom = dom, .iova = iova, .pa = pa,
+			      .size = size, .perm = perm };
+	int ret;
+
+	vtd_call_enter(dom->v, &c);
+	ret = map(dom, iova, pa, size, perm);
+	vtd_call_exit(dom->v, &c, ret);
 	return ret;
 }
 
@@ -243,7 +261,7 @@ static uint64_t leaf_size_locked(struct vtd_domain *dom, uint64_t iova)
 	return pt_lookup_locked(dom, iova, &pa, &perm, &pgsize) ? PGSIZE_4K : pgsize;
 }
 
-uint64_t vtd_unmap(struct vtd_domain *dom, uint64_t iova, uint64_t size, struct vtd_gather *g)
+static uint64_t unmap(struct vtd_domain *dom, uint64_t iova, uint64_t size, struct vtd_gather *g)
 {
 	struct vtd_event ev = { .type = VTD_EV_UNMAP, .iova = iova, .size = size };
 	struct vtd_gather mine;
@@ -293,6 +311,11 @@ uint64_t vtd_unmap(struct vtd_domain *dom, uint64_t iova, uint64_t size, struct 
 			g->end = hi;
 	}
 	for (size_t i = 0; i < mine.nfree; i++) {
+		/* Knob free-table-before-flush: the pages go back before any flush. */
+		if (KNOB(dom->v, FREE_TABLE_BEFORE_FLUSH)) {
+			dom->v->ops->page_free(dom->v->ctx, mine.freelist[i]);
+			continue;
+		}
 		if (gather_add_free(g, mine.freelist[i]) == 0)
 			continue;
 		/* No room to defer them: flush this range now, then free the rest. */
@@ -309,7 +332,18 @@ uint64_t vtd_unmap(struct vtd_domain *dom, uint64_t iova, uint64_t size, struct 
 	return done;
 }
 
-int vtd_iotlb_sync(struct vtd_domain *dom, struct vtd_gather *g)
+uint64_t vtd_unmap(struct vtd_domain *dom, uint64_t iova, uint64_t size, struct vtd_gather *g)
+{
+	struct vtd_call c = { .kind = VTD_CALL_UNMAP, .dom = dom, .iova = iova, .size = size };
+	uint64_t done;
+
+	vtd_call_enter(dom->v, &c);
+	done = unmap(dom, iova, size, g);
+	vtd_call_exit(dom->v, &c, (int64_t)done);
+	return done;
+}
+
+static int iotlb_sync(struct vtd_domain *dom, struct vtd_gather *g)
 {
 	int ret = 0;
 
@@ -339,6 +373,24 @@ int vtd_iotlb_sync(struct vtd_domain *dom, struct vtd_gather *g)
 	return ret;
 }
 
+int vtd_iotlb_sync(struct vtd_domain *dom, struct vtd_gather *g)
+{
+	struct vtd_call c = { .kind = VTD_CALL_SYNC, .dom = dom };
+	int ret;
+
+	/* What it covers: the gathered range (none for a queued gather). */
+	if (!g->queued && !gather_empty(g)) {
+		c.iova = g->start;
+		c.size = g->end - g->start + 1;
+		if (!c.size)		/* the whole 2^64 space */
+			c.size = UINT64_MAX;
+	}
+	vtd_call_enter(dom->v, &c);
+	ret = iotlb_sync(dom, g);
+	vtd_call_exit(dom->v, &c, ret);
+	return ret;
+}
+
 uint64_t vtd_unmap_sync(struct vtd_domain *dom, uint64_t iova, uint64_t size)
 {
 	struct vtd_gather g;
@@ -353,7 +405,13 @@ uint64_t vtd_unmap_sync(struct vtd_domain *dom, uint64_t iova, uint64_t size)
 
 int vtd_flush_all(struct vtd_domain *dom)
 {
-	return cache_tag_flush_all(dom);
+	struct vtd_call c = { .kind = VTD_CALL_FLUSH_ALL, .dom = dom, .size = UINT64_MAX };
+	int ret;
+
+	vtd_call_enter(dom->v, &c);
+	ret = cache_tag_flush_all(dom);
+	vtd_call_exit(dom->v, &c, ret);
+	return ret;
 }
 
 int vtd_iova_to_phys(struct vtd_domain *dom, uint64_t iova, uint64_t *pa, unsigned *perm)

@@ -94,6 +94,7 @@ enum cache_tag_type {
 
 struct cache_tag {
 	struct cache_tag *next;
+	struct cache_tag *grave;	/* vtd.tag_graveyard link (unlocked-tag-walk) */
 	enum cache_tag_type type;
 	struct vtd_unit *unit;
 	struct vtd_device *dev;		/* DEVTLB kinds */
@@ -150,6 +151,9 @@ struct vtd {
 	uint64_t iova_alloc, iova_free, iova_cache_hit;
 	uint64_t iova_quarantined;	/* IOVA ranges never reused: their flush failed */
 	uint64_t fq_entries, fq_flush;
+	uint64_t call_seq;		/* vtd_call ids (atomic) */
+	unsigned knobs;			/* enum vtd_knob bits; set before use */
+	struct cache_tag *tag_graveyard; /* unlocked-tag-walk: removed tags, freed at destroy */
 };
 
 /* pgtable.c: the domain's I/O page tables; every _locked call needs pt_lock. */
@@ -281,6 +285,11 @@ int table_page_alloc(struct vtd *v, bool flush, uint64_t *pa);
 void vtd_lock(struct vtd *v, void *lock);
 void vtd_unlock(struct vtd *v, void *lock);
 void vtd_yield(struct vtd *v, enum vtd_yield_point where);
+void vtd_yield_obj(struct vtd *v, enum vtd_yield_point where, const void *obj);
+/* Report a public call to vtd_ops.call on entry and on return. */
+void vtd_call_enter(struct vtd *v, struct vtd_call *c);
+void vtd_call_exit(struct vtd *v, struct vtd_call *c, int64_t ret);
+#define KNOB(v, k)	vtd_knob_on((v), VTD_KNOB_##k)
 void vtd_trace(struct vtd *v, const struct vtd_event *ev);
 
 /* unit.c */

@@ -1,7 +1,9 @@
 /*
  * internal.h — state shared by the model's modules (model.c, regs.c,
  * qi.c, xlate.c). Everything here is protected by the machine lock,
- * vtdm.lock, which every public entry point takes.
+ * vtdm.lock, which every public entry point takes. The hooks drop it
+ * while they run (vtdm_yield): whatever a caller reads before one may
+ * have changed after it.
  */
 #ifndef VTD_MODEL_INTERNAL_H
 #define VTD_MODEL_INTERNAL_H
@@ -47,6 +49,18 @@ struct vtdm_unit {
 	uint64_t outstanding_deadline;	/* when ITE fires */
 	unsigned waits_pending;		/* waits behind them */
 	bool fenced;			/* a pending wait had FN=1 */
+	/*
+	 * qi_run is active for this unit (perhaps paused at a yield): a
+	 * nested or concurrent call leaves the queue to it, and it re-reads
+	 * IQT before every descriptor.
+	 */
+	bool qi_busy;
+	/*
+	 * Bumped by every invalidation that may remove cached translations
+	 * (inv_ctx, inv_iotlb, inv_piotlb, inv_pasid_cache). A request that
+	 * sees it move between its start and a fill drops the fill.
+	 */
+	uint64_t inv_gen;
 
 	unsigned frcd_next;		/* next fault-recording register */
 
@@ -71,6 +85,7 @@ struct vtdm_device {
 	struct vtdm_dev_cfg cfg;
 	char name[16];			/* "bb:dd.f" */
 	struct cache atc;		/* (PASID, page, size) -> translation */
+	uint64_t inv_gen;		/* device-TLB invalidations it has processed */
 	uint64_t stat[SD_NR];
 };
 
@@ -84,12 +99,20 @@ struct vtdm {
 	struct vtdm_device *dev[VTDM_MAX_DEVICES];
 	unsigned ndevs;
 	uint64_t now;			/* virtual time, ns */
-	struct vtdm_hooks hooks;
+	struct vtdm_hooks hooks;	/* called without the lock (vtdm_yield) */
 };
 
 /* model.c */
 void vtdm_charge(struct vtdm *m, uint64_t ns);
-void vtdm_yield(struct vtdm *m, enum vtdm_yield_point where);
+/*
+ * Call the yield hook with m->lock, which the caller holds, dropped for
+ * the call. Return whether it was called: the caller must then assume
+ * anything it read under the lock may have changed.
+ */
+bool vtdm_yield(struct vtdm *m, const struct vtdm_point *p);
+/* The access hooks, likewise called with m->lock dropped. */
+void vtdm_access_begin(struct vtdm *m, const struct vtdm_access *a);
+void vtdm_access_end(struct vtdm *m, const struct vtdm_access *a, const struct vtdm_xlate *x);
 struct vtdm_device *vtdm_find_dev(struct vtdm *m, uint16_t sid);
 /* One qword of a table as unit @u's walker sees it; -EFAULT outside RAM. */
 int unit_table_read64(struct vtdm_unit *u, uint64_t addr, enum tbl_kind kind, uint64_t *val);

@@ -230,10 +230,43 @@ void vtdm_set_hooks(struct vtdm *m, const struct vtdm_hooks *hooks)
 	unlock(m);
 }
 
-void vtdm_yield(struct vtdm *m, enum vtdm_yield_point where)
+/*
+ * The hooks run without the lock so that they may call back into the
+ * model from this same thread (the explorer switches tasks there). A
+ * copy is called: a hook may replace the hooks.
+ */
+bool vtdm_yield(struct vtdm *m, const struct vtdm_point *p)
 {
-	if (m->hooks.yield)
-		m->hooks.yield(m->hooks.ctx, where);
+	struct vtdm_hooks h = m->hooks;
+
+	if (!h.yield)
+		return false;
+	unlock(m);
+	h.yield(h.ctx, p);
+	lock(m);
+	return true;
+}
+
+void vtdm_access_begin(struct vtdm *m, const struct vtdm_access *a)
+{
+	struct vtdm_hooks h = m->hooks;
+
+	if (!h.access_begin)
+		return;
+	unlock(m);
+	h.access_begin(h.ctx, a);
+	lock(m);
+}
+
+void vtdm_access_end(struct vtdm *m, const struct vtdm_access *a, const struct vtdm_xlate *x)
+{
+	struct vtdm_hooks h = m->hooks;
+
+	if (!h.access_end)
+		return;
+	unlock(m);
+	h.access_end(h.ctx, a, x);
+	lock(m);
 }
 
 struct vtdm_device *vtdm_find_dev(struct vtdm *m, uint16_t sid)

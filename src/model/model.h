@@ -83,18 +83,6 @@ struct vtdm_machine_cfg {
 	struct vtdm_costs costs;
 };
 
-/* Where the explorer may switch tasks (issue: checker and explorer). */
-enum vtdm_yield_point {
-	VTDM_Y_WALK_STEP,	/* about to read one table entry */
-	VTDM_Y_CACHE_FILL,	/* about to insert into a cache */
-	VTDM_Y_DESC,		/* about to process one descriptor */
-};
-
-struct vtdm_hooks {
-	void (*yield)(void *ctx, enum vtdm_yield_point where);
-	void *ctx;
-};
-
 /* x->fault for a DMA whose output address is not RAM (no VT-d fault). */
 #define VTDM_MASTER_ABORT	0x100
 
@@ -106,6 +94,47 @@ struct vtdm_xlate {
 	uint64_t page_size;	/* size of the translation used */
 	bool r, w;		/* permissions of that translation */
 	bool from_atc;		/* DMA used the device TLB */
+};
+
+/*
+ * Hooks for a deterministic explorer and a correctness oracle
+ * (docs/model.md, "Hooks and yield points"). Every hook is optional and
+ * is called WITHOUT the machine lock held, from the thread that made the
+ * model call, so it may itself call into the model (MMIO, memory, DMA).
+ */
+
+/* Where the explorer may switch tasks, and what the model is about to touch. */
+enum vtdm_yield_point {
+	VTDM_Y_WALK_STEP,	/* about to read one table entry at @addr */
+	VTDM_Y_CACHE_FILL,	/* about to insert into one of the unit's caches (or a device TLB) */
+	VTDM_Y_DESC,		/* about to process one descriptor of the unit's queue */
+	VTDM_Y_LOOKUP,		/* about to look a request up in the unit's caches / the device TLB */
+};
+
+struct vtdm_point {
+	enum vtdm_yield_point where;
+	unsigned unit;		/* the unit's index */
+	uint16_t sid;		/* the requester (walk, lookup, fill); 0 for DESC */
+	uint64_t addr;		/* WALK_STEP: guest-physical address of the entry read; else 0 */
+};
+
+/* One page of a device request, as an observer sees it. */
+struct vtdm_access {
+	uint16_t sid;
+	uint32_t pasid;		/* VTD_NO_PASID (see fmt headers) when none */
+	uint64_t iova;		/* the page's address (not page-aligned: first byte in this page) */
+	bool write;
+	bool ats;		/* an ATS translation request, not a DMA */
+};
+
+struct vtdm_hooks {
+	/* A scheduling point. Called WITHOUT the machine lock held. */
+	void (*yield)(void *ctx, const struct vtdm_point *p);
+	/* A device request's page is about to be translated (before its first lookup). */
+	void (*access_begin)(void *ctx, const struct vtdm_access *a);
+	/* ... and its outcome (x->fault, x->pa, x->r/w, x->from_atc, x->page_size). */
+	void (*access_end)(void *ctx, const struct vtdm_access *a, const struct vtdm_xlate *x);
+	void *ctx;
 };
 
 struct vtdm;
@@ -138,6 +167,7 @@ unsigned vtdm_nr_units(const struct vtdm *m);
 const char *vtdm_unit_name(const struct vtdm *m, unsigned unit);
 uint64_t vtdm_unit_base(unsigned unit);
 uint64_t vtdm_mem_size(const struct vtdm *m);
+/* Replace the hooks (copied); all-NULL members switch them off. */
 void vtdm_set_hooks(struct vtdm *m, const struct vtdm_hooks *hooks);
 
 /*

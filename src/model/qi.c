@@ -200,52 +200,91 @@ static void process(struct vtdm_unit *u, const struct vtd_desc *d)
 	}
 }
 
-void qi_run(struct vtdm_unit *u)
+/*
+ * Whether the queue may fetch now: enabled, not fenced or stopped by an
+ * error, and IQH (*head) short of a valid IQT (*tail). A bad tail or
+ * table mode stops it with IQE.
+ */
+static bool qi_ready(struct vtdm_unit *u, unsigned *head, unsigned *tail)
 {
-	uint64_t iqa = reg64(u, DMAR_IQA_REG), iqt = reg64(u, DMAR_IQT_REG);
-	struct vtdm_mem *mem = &u->m->mem;
-	unsigned tail;
+	uint64_t iqt = reg64(u, DMAR_IQT_REG);
+	enum iqei why = IQEI_NONE;
 
 	if (!(reg32(u, DMAR_GSTS_REG) & GSTS_QIES) || u->fenced ||
 	    (reg32(u, DMAR_FSTS_REG) & (FSTS_IQE | FSTS_ITE)))
-		return;
+		return false;
+	*tail = (unsigned)(iqt & IQ_PTR) / desc_bytes(u);
 	if (u->iq_wide && !(u->ecap & ECAP_SMTS))
-		return queue_error(u, IQEI_WIDTH);
-	if (u->iq_wide && (iqt & BIT_ULL(4)))
-		return queue_error(u, IQEI_TAIL_ALIGN);
-	tail = (unsigned)(iqt & IQ_PTR) / desc_bytes(u);
-	if (tail >= u->iq_entries)
-		return queue_error(u, IQEI_TAIL);
-	if (u->rtaddr_set && FIELD_GET(RTADDR_TTM, u->rtaddr) == TTM_RSVD2)
-		return queue_error(u, IQEI_TTM);
-
-	for (unsigned head = iqh_index(u); head != tail && !u->fenced;) {
-		uint64_t at = (iqa & IQA_IQA) + (uint64_t)head * desc_bytes(u);
-		struct vtd_desc d = { { 0 } };
-		enum iqei why;
-
-		vtdm_yield(u->m, VTDM_Y_DESC);
-		/* The queue is always fetched coherently (10.4.3, ECAP.C). */
-		if (!mem_in_range(mem, at, desc_bytes(u)))
-			return queue_error(u, IQEI_FETCH);
-		for (unsigned i = 0; i < desc_bytes(u) / 8; i++)
-			d.qw[i] = mem_read64(mem, at + 8 * i);
-		/*
-		 * Under scalable-mode translation (RTADDR.TTM=01) 128-bit
-		 * descriptors are invalid descriptors (VT-d 6.5.2, 6.5.2.10):
-		 * software must move to IQA.DW=1 first.
-		 */
-		if (!u->iq_wide && u->rtaddr_set &&
-		    FIELD_GET(RTADDR_TTM, u->rtaddr) == TTM_SCALABLE)
-			why = IQEI_TYPE;
-		else
-			why = vtd_desc_check(&d, u->iq_wide, u->cap, u->ecap);
-		if (why != IQEI_NONE)
-			return queue_error(u, why);
-		head = (head + 1) % u->iq_entries;
-		set_iqh_index(u, head);
-		process(u, &d);
+		why = IQEI_WIDTH;
+	else if (u->iq_wide && (iqt & BIT_ULL(4)))
+		why = IQEI_TAIL_ALIGN;
+	else if (*tail >= u->iq_entries)
+		why = IQEI_TAIL;
+	else if (u->rtaddr_set && FIELD_GET(RTADDR_TTM, u->rtaddr) == TTM_RSVD2)
+		why = IQEI_TTM;
+	if (why != IQEI_NONE) {
+		queue_error(u, why);
+		return false;
 	}
+	*head = iqh_index(u);
+	return *head != *tail;
+}
+
+/* Fetch and check the descriptor at @head, move IQH past it, process it. */
+static bool qi_step(struct vtdm_unit *u, unsigned head)
+{
+	uint64_t at = (reg64(u, DMAR_IQA_REG) & IQA_IQA) + (uint64_t)head * desc_bytes(u);
+	struct vtdm_mem *mem = &u->m->mem;
+	struct vtd_desc d = { { 0 } };
+	enum iqei why;
+
+	/* The queue is always fetched coherently (10.4.3, ECAP.C). */
+	if (!mem_in_range(mem, at, desc_bytes(u))) {
+		queue_error(u, IQEI_FETCH);
+		return false;
+	}
+	for (unsigned i = 0; i < desc_bytes(u) / 8; i++)
+		d.qw[i] = mem_read64(mem, at + 8 * i);
+	/*
+	 * Under scalable-mode translation (RTADDR.TTM=01) 128-bit
+	 * descriptors are invalid descriptors (VT-d 6.5.2, 6.5.2.10):
+	 * software must move to IQA.DW=1 first.
+	 */
+	if (!u->iq_wide && u->rtaddr_set && FIELD_GET(RTADDR_TTM, u->rtaddr) == TTM_SCALABLE)
+		why = IQEI_TYPE;
+	else
+		why = vtd_desc_check(&d, u->iq_wide, u->cap, u->ecap);
+	if (why != IQEI_NONE) {
+		queue_error(u, why);
+		return false;
+	}
+	set_iqh_index(u, (head + 1) % u->iq_entries);
+	process(u, &d);
+	return true;
+}
+
+/*
+ * Run the queue from IQH to IQT. One runner per unit: software may move
+ * IQT (or clear IQE/ITE) while the runner is paused at a yield, and the
+ * call that makes returns at once; the runner looks at the registers
+ * again after every yield and before every descriptor, so it takes the
+ * new descriptors too, each once and in queue order.
+ */
+void qi_run(struct vtdm_unit *u)
+{
+	struct vtdm_point p = { .where = VTDM_Y_DESC, .unit = u->idx };
+	unsigned head, tail;
+
+	if (u->qi_busy)
+		return;
+	u->qi_busy = true;
+	while (qi_ready(u, &head, &tail)) {
+		if (vtdm_yield(u->m, &p) && !qi_ready(u, &head, &tail))
+			break;
+		if (!qi_step(u, head))
+			break;
+	}
+	u->qi_busy = false;
 }
 
 void qi_check_timeout(struct vtdm_unit *u)

@@ -33,6 +33,7 @@ struct req {
 	uint64_t addr;
 	bool write;
 	enum req_kind kind;
+	uint64_t gen;		/* the unit's inv_gen when translation began */
 };
 
 /* What a walk needs from the context and PASID entries. */
@@ -72,19 +73,38 @@ static uint64_t ndoms(const struct vtdm_unit *u)
 }
 
 /* One table read by the walker: a yield point, a memory access, a cost. */
-static int rd(struct vtdm_unit *u, uint64_t addr, enum tbl_kind kind, uint64_t *v)
+static int rd(struct vtdm_unit *u, const struct req *r, uint64_t addr, enum tbl_kind kind,
+	      uint64_t *v)
 {
-	vtdm_yield(u->m, VTDM_Y_WALK_STEP);
+	struct vtdm_point p = { VTDM_Y_WALK_STEP, u->idx, r->sid, addr };
+
+	vtdm_yield(u->m, &p);
 	u->stat[ST_WALK_ACCESS]++;
 	vtdm_charge(u->m, u->m->cfg.costs.mem_access);
 	return unit_table_read64(u, addr, kind, v);
 }
 
-static struct cache_entry *fill(struct vtdm_unit *u, struct cache *c, const uint64_t key[3],
-				const uint64_t val[4])
+/*
+ * Whether an invalidation ran since @r began (while it was paused at a
+ * yield; never without hooks). Its walk was then in flight across the
+ * invalidation: the request completes with what it read, but caches none
+ * of it. Hardware drains such requests before it reports an invalidation
+ * complete (CAP.DRD/DWD, wait descriptors, VT-d 6.5.2.8), so nothing read
+ * from the old entries may be used after the completion.
+ */
+static bool inv_since(const struct vtdm_unit *u, const struct req *r)
 {
-	vtdm_yield(u->m, VTDM_Y_CACHE_FILL);
-	return cache_insert(c, key, val);
+	return u->inv_gen != r->gen;
+}
+
+static void fill(struct vtdm_unit *u, const struct req *r, struct cache *c,
+		 const uint64_t key[3], const uint64_t val[4])
+{
+	struct vtdm_point p = { VTDM_Y_CACHE_FILL, u->idx, r->sid, 0 };
+
+	vtdm_yield(u->m, &p);
+	if (!inv_since(u, r))
+		cache_insert(c, key, val);
 }
 
 static uint64_t haw_rsvd(const struct vtdm_unit *u)
@@ -94,15 +114,15 @@ static uint64_t haw_rsvd(const struct vtdm_unit *u)
 
 /* ---- Context entries (9.3, 9.4) ---- */
 
-static int fetch_context(struct vtdm_unit *u, uint64_t rta, bool sm, uint16_t sid,
+static int fetch_context(struct vtdm_unit *u, const struct req *r, uint64_t rta, bool sm,
 			 uint64_t q[2])
 {
-	unsigned bus = sid >> 8, devfn = sid & 0xff;
-	uint64_t key[3] = { sid, sm, 0 };
+	unsigned bus = r->sid >> 8, devfn = r->sid & 0xff;
+	uint64_t key[3] = { r->sid, sm, 0 };
 	uint64_t lo, hi, q2 = 0, q3 = 0, ce;
 
-	if (rd(u, (rta & RTADDR_RTA) + bus * ROOT_ENTRY_SIZE, TBL_ROOT, &lo) ||
-	    rd(u, (rta & RTADDR_RTA) + bus * ROOT_ENTRY_SIZE + 8, TBL_ROOT, &hi))
+	if (rd(u, r, (rta & RTADDR_RTA) + bus * ROOT_ENTRY_SIZE, TBL_ROOT, &lo) ||
+	    rd(u, r, (rta & RTADDR_RTA) + bus * ROOT_ENTRY_SIZE + 8, TBL_ROOT, &hi))
 		return sm ? FR_SM_ROOT_ACCESS : FR_ROOT_ACCESS;
 	if (!sm) {
 		if (!(lo & ROOT_P))
@@ -119,13 +139,13 @@ static int fetch_context(struct vtdm_unit *u, uint64_t rta, bool sm, uint16_t si
 			return FR_SM_ROOT_RSVD;
 		ce = (half & SMROOT_CTP) + (devfn & 0x7f) * SM_CTX_ENTRY_SIZE;
 	}
-	if (rd(u, ce, TBL_CTX, &q[0]) || rd(u, ce + 8, TBL_CTX, &q[1]) ||
-	    (sm && (rd(u, ce + 16, TBL_CTX, &q2) || rd(u, ce + 24, TBL_CTX, &q3))))
+	if (rd(u, r, ce, TBL_CTX, &q[0]) || rd(u, r, ce + 8, TBL_CTX, &q[1]) ||
+	    (sm && (rd(u, r, ce + 16, TBL_CTX, &q2) || rd(u, r, ce + 24, TBL_CTX, &q3))))
 		return sm ? FR_SM_CTX_ACCESS : FR_CTX_ACCESS;
 	if (!(q[0] & CTX_P)) {
 		/* Under CM a not-present entry may be cached, tagged with DID 0 (6.1). */
 		if (u->cfg.cm)
-			fill(u, &u->ctx, key, (uint64_t[4]){ 0, 0, CF_NEG, 0 });
+			fill(u, r, &u->ctx, key, (uint64_t[4]){ 0, 0, CF_NEG, 0 });
 		return sm ? FR_SM_CTX_P : FR_CTX_P;
 	}
 	if (!sm) {
@@ -147,37 +167,39 @@ static int fetch_context(struct vtdm_unit *u, uint64_t rta, bool sm, uint16_t si
 		    ((q[0] & SMCTX_PASIDE) && !(u->ecap & ECAP_PASID)))
 			return FR_SM_CTX_INV;
 	}
-	fill(u, &u->ctx, key,
+	fill(u, r, &u->ctx, key,
 	     (uint64_t[4]){ q[0], q[1], 0, sm ? 0 : FIELD_GET(CTX_DID, q[1]) });
 	return 0;
 }
 
 /* ---- PASID entries (9.5, 9.6) ---- */
 
-static int fetch_pasid(struct vtdm_unit *u, uint64_t ctx0, uint16_t sid, uint32_t pasid,
+static int fetch_pasid(struct vtdm_unit *u, const struct req *r, uint64_t ctx0, uint32_t pasid,
 		       uint64_t pe[3], uint64_t *flags)
 {
-	uint64_t key[3] = { sid, pasid, 0 };
+	uint64_t key[3] = { r->sid, pasid, 0 };
 	uint64_t pde, q[8], pt;
 	unsigned pgtt;
 
-	if (rd(u, (ctx0 & SMCTX_PASIDDIRPTR) + (uint64_t)(pasid >> 6) * PASID_DIR_ENTRY_SIZE,
+	if (rd(u, r, (ctx0 & SMCTX_PASIDDIRPTR) + (uint64_t)(pasid >> 6) * PASID_DIR_ENTRY_SIZE,
 	       TBL_PASID, &pde))
 		return FR_SM_PDE_ACCESS;
 	if (!(pde & PDE_P)) {
 		if (u->cfg.cm)
-			fill(u, &u->pasid, key, (uint64_t[4]){ 0, 0, 0, CF_NEG | FR_SM_PDE_P << 8 });
+			fill(u, r, &u->pasid, key,
+			     (uint64_t[4]){ 0, 0, 0, CF_NEG | FR_SM_PDE_P << 8 });
 		return FR_SM_PDE_P;
 	}
 	if (pde & (PDE_RSVD | haw_rsvd(u)))
 		return FR_SM_PDE_RSVD;
 	pt = (pde & PDE_SMPTBLPTR) + (uint64_t)(pasid & 63) * PASID_ENTRY_SIZE;
 	for (int i = 0; i < 8; i++)
-		if (rd(u, pt + 8 * (unsigned)i, TBL_PASID, &q[i]))
+		if (rd(u, r, pt + 8 * (unsigned)i, TBL_PASID, &q[i]))
 			return FR_SM_PTE_ACCESS;
 	if (!(q[0] & PTE0_P)) {
 		if (u->cfg.cm)
-			fill(u, &u->pasid, key, (uint64_t[4]){ 0, 0, 0, CF_NEG | FR_SM_PTE_P << 8 });
+			fill(u, r, &u->pasid, key,
+			     (uint64_t[4]){ 0, 0, 0, CF_NEG | FR_SM_PTE_P << 8 });
 		return FR_SM_PTE_P;
 	}
 	if ((q[0] & (PTE0_RSVD | haw_rsvd(u))) || (q[1] & PTE1_RSVD) ||
@@ -208,7 +230,7 @@ static int fetch_pasid(struct vtdm_unit *u, uint64_t ctx0, uint16_t sid, uint32_
 	pe[0] = q[0];
 	pe[1] = q[1];
 	pe[2] = q[2];
-	fill(u, &u->pasid, key, (uint64_t[4]){ q[0], q[1], q[2], *flags });
+	fill(u, r, &u->pasid, key, (uint64_t[4]){ q[0], q[1], q[2], *flags });
 	return 0;
 }
 
@@ -239,7 +261,7 @@ static int context(struct vtdm_unit *u, const struct req *r, struct xctx *c)
 		q[0] = e->val[0];
 		q[1] = e->val[1];
 	} else {
-		fault = fetch_context(u, rta, c->sm, r->sid, q);
+		fault = fetch_context(u, r, rta, c->sm, q);
 		if (fault)
 			return fault;
 	}
@@ -286,7 +308,7 @@ static int context(struct vtdm_unit *u, const struct req *r, struct xctx *c)
 		memcpy(pe, e->val, sizeof(pe));
 		pflags = e->val[3];
 	} else {
-		fault = fetch_pasid(u, q[0], r->sid, pasid, pe, &pflags);
+		fault = fetch_pasid(u, r, q[0], pasid, pe, &pflags);
 		if (fault)
 			return fault;
 	}
@@ -494,7 +516,7 @@ static int walk(struct vtdm_unit *u, const struct req *r, const struct xctx *c, 
 	for (;; level--) {
 		uint64_t rsvd;
 
-		if (rd(u, table + 8 * pt_index(r->addr, level), kind, &pte)) {
+		if (rd(u, r, table + 8 * pt_index(r->addr, level), kind, &pte)) {
 			bool top = level == c->levels && table == c->root;
 
 			if (!c->sm)
@@ -507,7 +529,7 @@ static int walk(struct vtdm_unit *u, const struct req *r, const struct xctx *c, 
 			/* CM=1: the not-present leaf may be cached (6.1). */
 			if (cm_applies(u, c)) {
 				iotlb_key(key, c, 1, r->addr);
-				fill(u, &u->iotlb, key, (uint64_t[4]){
+				fill(u, r, &u->iotlb, key, (uint64_t[4]){
 					0, TF_NEG | TF_MK_STAGE(c->stage), 0, 0 });
 			}
 			return np_fault(c, r->write);
@@ -521,16 +543,18 @@ static int walk(struct vtdm_unit *u, const struct req *r, const struct xctx *c, 
 			break;
 		perms &= entry_perms(c, pte);
 		psc_key(key, c, level, r->addr);
-		fill(u, psc, key, (uint64_t[4]){ pte & SSPTE_ADDR, perms, 0, 0 });
+		fill(u, r, psc, key, (uint64_t[4]){ pte & SSPTE_ADDR, perms, 0, 0 });
 		table = pte & SSPTE_ADDR;
 	}
-	if (u->cfg.caching == VTDM_ADVERSARIAL)
+	/* The neighbours come from the same table: stale too after an invalidation. */
+	if (u->cfg.caching == VTDM_ADVERSARIAL && !inv_since(u, r))
 		prefetch(u, c, table, level, r->addr, perms);
 	lf->perms = perms & entry_perms(c, pte);
 	lf->level = level;
 	lf->pa = pte & SSPTE_ADDR & ~(pt_level_size(level) - 1);
 	iotlb_key(key, c, level, r->addr);
-	fill(u, &u->iotlb, key, (uint64_t[4]){ lf->pa, lf->perms | TF_MK_STAGE(c->stage), 0, 0 });
+	fill(u, r, &u->iotlb, key,
+	     (uint64_t[4]){ lf->pa, lf->perms | TF_MK_STAGE(c->stage), 0, 0 });
 	return 0;
 }
 
@@ -624,11 +648,15 @@ static int translate_walk(struct vtdm_unit *u, const struct req *r, const struct
 }
 
 /* Translate one request within one page; fault recording included. */
-static int translate(struct vtdm_unit *u, const struct req *r, struct vtdm_xlate *x)
+static int translate(struct vtdm_unit *u, const struct req *req, struct vtdm_xlate *x)
 {
+	struct req rq = *req;
+	const struct req *r = &rq;
 	struct xctx c;
 	int fault;
 
+	/* Its fills are dropped if an invalidation runs before they happen. */
+	rq.gen = u->inv_gen;
 	memset(x, 0, sizeof(*x));
 	x->page_size = VTD_PAGE_SIZE;
 	if (!(reg32(u, DMAR_GSTS_REG) & GSTS_TES)) {
@@ -698,25 +726,34 @@ static int level_of(uint64_t size)
 	return size >= pt_level_size(3) ? 3 : size >= pt_level_size(2) ? 2 : 1;
 }
 
-/* A translation request; the device keeps what it is given. */
+/*
+ * A translation request; the device keeps what it is given, unless it
+ * processed a device-TLB invalidation while the answer was on its way:
+ * that invalidation's completion promised no translation it covers
+ * survives in the device, and this answer may be one (ATS, VT-d 6.5.2.5).
+ */
 static int ats_request(struct vtdm_unit *u, struct vtdm_device *d, uint32_t pasid,
 		       uint64_t addr, struct vtdm_xlate *x)
 {
 	struct req r = { d->cfg.sid, pasid, addr & ~(VTD_PAGE_SIZE - 1), false,
 			 REQ_TRANSLATION };
+	uint64_t dev_gen = d->inv_gen;
 	int ret;
 
 	u->stat[ST_ATS_REQ]++;
 	vtdm_charge(u->m, u->m->cfg.costs.ats);
 	ret = translate(u, &r, x);
 	if (ret == 0 && (x->r || x->w)) {
+		struct vtdm_point p = { VTDM_Y_CACHE_FILL, u->idx, r.sid, 0 };
 		uint64_t key[3];
 		int level = level_of(x->page_size);
 
 		atc_key(key, pasid, level, addr);
-		vtdm_yield(u->m, VTDM_Y_CACHE_FILL);
-		cache_insert(&d->atc, key, (uint64_t[4]){
-			x->pa & ~(x->page_size - 1), (x->r ? TF_R : 0) | (x->w ? TF_W : 0), 0, 0 });
+		vtdm_yield(u->m, &p);
+		if (d->inv_gen == dev_gen)
+			cache_insert(&d->atc, key, (uint64_t[4]){
+				x->pa & ~(x->page_size - 1),
+				(x->r ? TF_R : 0) | (x->w ? TF_W : 0), 0, 0 });
 		x->pa += addr & (VTD_PAGE_SIZE - 1);
 	}
 	return ret;
@@ -734,14 +771,20 @@ static struct vtdm_unit *unit_for(struct vtdm *m, uint16_t sid, struct vtdm_devi
 	return m->nunits ? m->unit[0] : NULL;
 }
 
-/* One page-bounded piece of a DMA: device TLB first when the device has one. */
+/*
+ * One page-bounded piece of a DMA: device TLB first when the device has
+ * one. Nothing read from a cache entry is kept across a yield but by
+ * value: an invalidation at the yield may free the entry.
+ */
 static int dma_page(struct vtdm_unit *u, struct vtdm_device *d, const struct req *r,
 		    struct vtdm_xlate *x)
 {
+	struct vtdm_point p = { VTDM_Y_LOOKUP, u->idx, r->sid, 0 };
 	bool ats = d && d->cfg.ats && (u->ecap & ECAP_DT);
 	struct req tr = *r;
 	int level;
 
+	vtdm_yield(u->m, &p);
 	if (ats) {
 		struct cache_entry *e = atc_find(d, r->pasid, r->addr, &level);
 		uint64_t need = r->write ? TF_W : TF_R;
@@ -754,7 +797,7 @@ static int dma_page(struct vtdm_unit *u, struct vtdm_device *d, const struct req
 				e = atc_find(d, r->pasid, r->addr, &level);
 		}
 		if (e && (e->val[1] & need)) {
-			uint64_t size = pt_level_size(level);
+			uint64_t size = pt_level_size(level), perms = e->val[1];
 
 			tr.kind = REQ_TRANSLATED;
 			tr.addr = e->val[0] + (r->addr & (size - 1));
@@ -763,8 +806,8 @@ static int dma_page(struct vtdm_unit *u, struct vtdm_device *d, const struct req
 				return 1;
 			x->from_atc = true;
 			x->page_size = size;
-			x->r = e->val[1] & TF_R;
-			x->w = e->val[1] & TF_W;
+			x->r = perms & TF_R;
+			x->w = perms & TF_W;
 			return 0;
 		}
 	}
@@ -795,21 +838,30 @@ int vtdm_dma(struct vtdm *m, uint16_t sid, uint32_t pasid, uint64_t iova, void *
 		uint64_t off = iova & (VTD_PAGE_SIZE - 1);
 		size_t n = (size_t)(VTD_PAGE_SIZE - off) < len ? (size_t)(VTD_PAGE_SIZE - off) : len;
 		struct req r = { sid, pasid, iova, write, REQ_UNTRANSLATED };
+		struct vtdm_access a = { sid, pasid, iova, write, false };
 		struct vtdm_xlate px;
 
+		vtdm_access_begin(m, &a);
+		/* No yield between the translation and the data moving. */
 		ret = dma_page(u, d, &r, &px);
-		if (ret || (write ? mem_write(&m->mem, px.pa, p, n) : mem_read(&m->mem, px.pa, p, n))) {
-			if (!ret)
-				px.fault = VTDM_MASTER_ABORT;
-			*x = px;
-			u->stat[ST_DMA_FAULT]++;
+		if (!ret && (write ? mem_write(&m->mem, px.pa, p, n) :
+				     mem_read(&m->mem, px.pa, p, n))) {
+			px.fault = VTDM_MASTER_ABORT;
 			ret = 1;
-			break;
 		}
-		if (p == buf)
-			*x = px;	/* report the first page's translation */
-		u->stat[ST_DMA_BYTES] += n;
-		vtdm_charge(m, (m->cfg.costs.dma_per_4k * n + VTD_PAGE_SIZE - 1) / VTD_PAGE_SIZE);
+		if (ret) {
+			u->stat[ST_DMA_FAULT]++;
+		} else {
+			u->stat[ST_DMA_BYTES] += n;
+			vtdm_charge(m, (m->cfg.costs.dma_per_4k * n + VTD_PAGE_SIZE - 1) /
+				       VTD_PAGE_SIZE);
+		}
+		/* Report the faulting page, or else the first page's translation. */
+		if (ret || p == buf)
+			*x = px;
+		vtdm_access_end(m, &a, &px);
+		if (ret)
+			break;
 		p += n;
 		iova += n;
 		len -= n;
@@ -828,13 +880,26 @@ int vtdm_ats_translate(struct vtdm *m, uint16_t sid, uint32_t pasid, uint64_t io
 	memset(x, 0, sizeof(*x));
 	pthread_mutex_lock(&m->lock);
 	u = unit_for(m, sid, &d);
-	if (u && d && d->cfg.ats && (u->ecap & ECAP_DT))
+	if (u && d && d->cfg.ats && (u->ecap & ECAP_DT)) {
+		struct vtdm_access a = { sid, pasid, iova, false, true };
+		struct vtdm_point p = { VTDM_Y_LOOKUP, u->idx, sid, 0 };
+
+		vtdm_access_begin(m, &a);
+		vtdm_yield(m, &p);
 		ret = ats_request(u, d, pasid, iova, x);
+		vtdm_access_end(m, &a, x);
+	}
 	pthread_mutex_unlock(&m->lock);
 	return ret;
 }
 
 /* ---- Invalidation (6.5.2) ---- */
+
+/*
+ * Each invalidation below also bumps the unit's (or device's) inv_gen,
+ * so that a request in flight across it caches nothing it walked
+ * (inv_since, ats_request).
+ */
 
 struct inv {
 	unsigned g;
@@ -884,6 +949,7 @@ void inv_ctx(struct vtdm_unit *u, unsigned g, uint16_t did, uint16_t sid, unsign
 	static const uint16_t fm_mask[4] = { 0xffff, 0xfffb, 0xfff9, 0xfff8 };
 	struct inv v = { .g = g, .did = did, .sid = sid, .sid_mask = fm_mask[fm & 3] };
 
+	u->inv_gen++;
 	cache_remove_if(&u->ctx, ctx_match, &v);
 }
 
@@ -922,6 +988,7 @@ void inv_iotlb(struct vtdm_unit *u, unsigned g, uint16_t did, uint64_t addr, uns
 {
 	struct inv v = { .g = g, .did = did };
 
+	u->inv_gen++;
 	if (g == IOTLB_G_PSI)
 		set_range(&v, addr, am);
 	cache_remove_if(&u->iotlb, iotlb_match, &v);
@@ -956,6 +1023,7 @@ void inv_piotlb(struct vtdm_unit *u, unsigned g, uint16_t did, uint32_t pasid,
 {
 	struct inv v = { .g = g, .did = did, .pasid = pasid };
 
+	u->inv_gen++;
 	if (g == PIOTLB_G_PSI)
 		set_range(&v, addr, am);
 	cache_remove_if(&u->iotlb, piotlb_match, &v);
@@ -984,6 +1052,7 @@ void inv_pasid_cache(struct vtdm_unit *u, unsigned g, uint16_t did, uint32_t pas
 {
 	struct inv v = { .g = g, .did = did, .pasid = pasid };
 
+	u->inv_gen++;
 	cache_remove_if(&u->pasid, pc_match, &v);
 }
 
@@ -1009,5 +1078,6 @@ void inv_atc(struct vtdm_device *d, uint32_t pasid, bool all_pasids, uint64_t ba
 	struct inv v = { .pasid = pasid, .all_pasids = all_pasids, .first = size ? base : 0,
 			 .last = size ? base + (size - 1) : ~0ULL };
 
+	d->inv_gen++;
 	cache_remove_if(&d->atc, atc_match, &v);
 }

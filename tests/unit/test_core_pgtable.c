@@ -82,9 +82,10 @@ static void spy_clflush(void *ctx, uint64_t pa)
 	spy.host->clflush(ctx, pa);
 }
 
-static void spy_yield(void *ctx, enum vtd_yield_point where)
+static void spy_yield(void *ctx, enum vtd_yield_point where, const void *obj)
 {
 	(void)ctx;
+	(void)obj;
 	if (where == VTD_Y_ENTRY_WRITE)
 		spy.yields++;
 }

@@ -168,7 +168,7 @@ static const struct bad bad_rows[] = {
 	/* expect qi blocks */
 	{ "block without end", BASE "expect qi\n  iotlb_inv a: 0 0 0 0\n", 4,
 	  "expect qi block has no 'end'" },
-	{ "end alone", BASE "end\n", 4, "'end' without 'expect qi', 'repeat' or 'gather'" },
+	{ "end alone", BASE "end\n", 4, "'end' without 'expect qi', 'repeat', 'gather' or 'thread'" },
 	{ "end with an argument", BASE "expect qi\nend now\n", 5,
 	  "unexpected argument 'now' (usage: end)" },
 	{ "command inside a block", BASE "expect qi\nmap d 0 0 4K\nend\n", 5,

@@ -1,0 +1,752 @@
+/*
+ * sched.c — the cooperative scheduler and the explorer (sched.h).
+ *
+ * A run is a sequence of decisions: at each scheduling point the task
+ * that reached it, or another enabled one, gets the baton. Exhaustive
+ * exploration is a depth-first search over those decisions by
+ * re-execution: run, then backtrack to the deepest decision with an
+ * untried task whose choice stays within the preemption bound (switching
+ * away from a task that could have gone on is one preemption), replay
+ * the prefix and take it. Sleep sets prune a task whose next step is
+ * independent of the steps taken since it was last tried from an earlier
+ * state (Godefroid 1996): two steps are independent when their
+ * footprints (what each touched, sched_touch) share no key that one of
+ * them writes.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check/sched.h"
+
+#define FP_MAX		12
+#define DEFAULT_STEPS	200000
+
+struct fp {
+	uint64_t key[FP_MAX];
+	uint8_t write[FP_MAX];
+	unsigned n;
+	bool all;		/* overflowed: dependent with everything */
+};
+
+struct task {
+	struct sched *s;
+	int idx;
+	char name[24];
+	void (*fn)(void *arg);
+	void *arg;
+	pthread_t th;
+	bool finished;
+	struct lock_obj *blocked_on;
+	bool spin, drain_wait, in_access;
+	const char *what;	/* the step it is about to run */
+};
+
+struct lock_obj {
+	int owner;		/* task index; -1 free; -2 the set-up thread */
+};
+
+struct decision {
+	uint32_t en, sleep, done;
+	int cur, chosen, basic;
+	bool cur_en;
+	unsigned preempt;	/* preemptions before this decision */
+	struct fp chosen_fp;
+	struct fp sleep_fp[SCHED_MAX_TASKS];
+	struct fp done_fp[SCHED_MAX_TASKS];
+};
+
+struct forced {
+	uint64_t at;
+	int task;
+};
+
+struct sched {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct task tasks[SCHED_MAX_TASKS];
+	int ntasks;
+	int running;		/* task holding the baton; -1: the explorer */
+	bool in_run;
+
+	/* The exploration. */
+	const struct sched_opts *o;
+	bool exhaustive;
+	uint64_t rng;
+	struct decision *dec;
+	size_t ndec, deccap, prefix;
+	uint64_t depth;		/* decisions taken in this run */
+	struct fp cur_fp;	/* footprint of the step running now */
+	bool pruned;		/* this run's tail is redundant: no more records */
+	bool aborted;
+	char abort_msg[256];
+	struct forced *forced;
+	size_t nforced;
+
+	char *log;
+	size_t loglen, logcap;
+};
+
+static _Thread_local struct task *self;
+
+/* ---- Footprints ---- */
+
+static uint64_t key_of(enum sched_key_class cls, uint64_t id)
+{
+	return (uint64_t)cls << 58 | (id & ((1ULL << 58) - 1));
+}
+
+static void fp_add(struct fp *f, uint64_t key, bool write)
+{
+	for (unsigned i = 0; i < f->n; i++)
+		if (f->key[i] == key) {
+			f->write[i] |= write;
+			return;
+		}
+	if (f->n == FP_MAX) {
+		f->all = true;
+		return;
+	}
+	f->key[f->n] = key;
+	f->write[f->n++] = write;
+}
+
+static bool key_conflict(uint64_t a, uint64_t b)
+{
+	uint64_t ca = a >> 58, cb = b >> 58;
+
+	if (a == b)
+		return true;
+	return (ca == SK_MEM_ALL && cb == SK_MEM) || (cb == SK_MEM_ALL && ca == SK_MEM);
+}
+
+static bool fp_dependent(const struct fp *a, const struct fp *b)
+{
+	if (a->all || b->all)
+		return true;
+	for (unsigned i = 0; i < a->n; i++)
+		for (unsigned j = 0; j < b->n; j++)
+			if ((a->write[i] || b->write[j]) && key_conflict(a->key[i], b->key[j]))
+				return true;
+	return false;
+}
+
+void sched_touch(struct sched *s, enum sched_key_class cls, uint64_t id, bool write)
+{
+	if (!s || !self || !s->in_run)
+		return;
+	fp_add(&s->cur_fp, key_of(cls, id), write);
+}
+
+/* ---- Log ---- */
+
+static void log_vadd(struct sched *s, const char *fmt, va_list ap)
+{
+	va_list aq;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0)
+		return;
+	if (s->loglen + (size_t)n + 1 > s->logcap) {
+		size_t cap = s->logcap ? s->logcap : 4096;
+		char *p;
+
+		while (cap < s->loglen + (size_t)n + 1)
+			cap *= 2;
+		p = realloc(s->log, cap);
+		if (!p)
+			return;
+		s->log = p;
+		s->logcap = cap;
+	}
+	vsnprintf(s->log + s->loglen, (size_t)n + 1, fmt, ap);
+	s->loglen += (size_t)n;
+}
+
+static void log_add(struct sched *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void log_add(struct sched *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vadd(s, fmt, ap);
+	va_end(ap);
+}
+
+void sched_log(struct sched *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!s || !s->in_run)
+		return;
+	log_add(s, "%6" PRIu64 "  %-8s ", s->depth, self ? self->name : "setup");
+	va_start(ap, fmt);
+	log_vadd(s, fmt, ap);
+	va_end(ap);
+	log_add(s, "\n");
+}
+
+/* ---- Decisions (under mu) ---- */
+
+static bool someone_else_in_access(struct sched *s, int idx)
+{
+	for (int i = 0; i < s->ntasks; i++)
+		if (i != idx && s->tasks[i].in_access && !s->tasks[i].finished)
+			return true;
+	return false;
+}
+
+static uint32_t enabled_set(struct sched *s)
+{
+	uint32_t en = 0, spinners = 0;
+
+	for (int i = 0; i < s->ntasks; i++) {
+		struct task *t = &s->tasks[i];
+
+		if (t->finished)
+			continue;
+		if (!s->aborted) {
+			if (t->blocked_on && t->blocked_on->owner >= 0)
+				continue;
+			if (t->drain_wait && someone_else_in_access(s, i))
+				continue;
+		}
+		if (t->spin)
+			spinners |= 1u << i;
+		else
+			en |= 1u << i;
+	}
+	/* A polling task waits while anyone else can make progress. */
+	return en ? en : spinners;
+}
+
+static int lowest(uint32_t m)
+{
+	return m ? __builtin_ctz(m) : -1;
+}
+
+static uint64_t rng_next(struct sched *s)
+{
+	uint64_t x = s->rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	s->rng = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+static void do_abort(struct sched *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void do_abort(struct sched *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->aborted)
+		return;
+	s->aborted = true;
+	va_start(ap, fmt);
+	vsnprintf(s->abort_msg, sizeof(s->abort_msg), fmt, ap);
+	va_end(ap);
+}
+
+static bool is_preempt(const struct decision *d)
+{
+	return d->cur_en && d->chosen != d->cur;
+}
+
+/* Choose the next task at a point reached by @cur (-1: the start). */
+static int decide(struct sched *s, int cur)
+{
+	uint32_t en = enabled_set(s);
+	bool cur_en = cur >= 0 && (en >> cur & 1);
+	int basic, chosen;
+
+	if (!en) {
+		for (int i = 0; i < s->ntasks; i++)
+			if (!s->tasks[i].finished) {
+				do_abort(s, "deadlock: every task left is blocked");
+				return lowest(enabled_set(s));
+			}
+		return -1;
+	}
+	if (++s->depth > (s->o->max_steps ? s->o->max_steps : DEFAULT_STEPS))
+		do_abort(s, "a run took more than %u scheduling points",
+			 s->o->max_steps ? s->o->max_steps : DEFAULT_STEPS);
+	basic = cur_en ? cur : lowest(en);
+	if (s->aborted)
+		return basic;
+	if (s->o->replay || s->nforced) {
+		chosen = basic;
+		for (size_t i = 0; i < s->nforced; i++)
+			if (s->forced[i].at == s->depth - 1 && (en >> s->forced[i].task & 1))
+				chosen = s->forced[i].task;
+		if (!s->exhaustive)
+			return chosen;
+	}
+	if (!s->exhaustive) {
+		if (cur_en && rng_next(s) % 4)
+			return cur;
+		unsigned n = (unsigned)__builtin_popcount(en), k = (unsigned)(rng_next(s) % n);
+		uint32_t m = en;
+
+		while (k--)
+			m &= m - 1;
+		return lowest(m);
+	}
+
+	/* Exhaustive: the previous decision's step is done; record its footprint. */
+	size_t i = s->depth - 1;
+
+	if (s->pruned)
+		return basic;
+	if (i > 0 && i - 1 < s->ndec)
+		s->dec[i - 1].chosen_fp = s->cur_fp;
+	if (i < s->prefix) {
+		struct decision *d = &s->dec[i];
+
+		if (!(en >> d->chosen & 1)) {
+			do_abort(s, "replay diverged at decision %zu (a run is not deterministic)", i);
+			return basic;
+		}
+		return d->chosen;
+	}
+	if (i == s->deccap) {
+		size_t cap = s->deccap ? 2 * s->deccap : 1024;
+		struct decision *n = realloc(s->dec, cap * sizeof(*n));
+
+		if (!n) {
+			s->pruned = true;
+			return basic;
+		}
+		s->dec = n;
+		s->deccap = cap;
+	}
+	struct decision *d = &s->dec[i];
+
+	memset(d, 0, offsetof(struct decision, chosen_fp));
+	d->en = en;
+	d->cur = cur;
+	d->cur_en = cur_en;
+	d->basic = basic;
+	if (i > 0) {
+		const struct decision *p = &s->dec[i - 1];
+
+		d->preempt = p->preempt + is_preempt(p);
+		if (s->o->sleep_sets) {
+			for (int t = 0; t < s->ntasks; t++) {
+				const struct fp *f = NULL;
+
+				if (t == p->chosen)
+					continue;
+				if (p->sleep >> t & 1)
+					f = &p->sleep_fp[t];
+				else if (p->done >> t & 1)
+					f = &p->done_fp[t];
+				if (f && !fp_dependent(f, &p->chosen_fp)) {
+					d->sleep |= 1u << t;
+					d->sleep_fp[t] = *f;
+				}
+			}
+		}
+	}
+	uint32_t awake = en & ~d->sleep;
+
+	if (cur_en && (awake >> cur & 1))
+		chosen = cur;
+	else if (awake && (!cur_en || d->preempt < (unsigned)s->o->preemptions))
+		chosen = lowest(awake);
+	else {
+		/* Everything left is equivalent to a schedule already covered. */
+		s->pruned = true;
+		return basic;
+	}
+	d->chosen = chosen;
+	s->ndec = i + 1;
+	return chosen;
+}
+
+/* Give the baton to @next (under mu); -1 returns it to the explorer. */
+static void hand(struct sched *s, int next)
+{
+	if (next >= 0 && next != s->running && s->running >= 0)
+		log_add(s, "%6" PRIu64 "  -- switch to %s (%s)\n", s->depth, s->tasks[next].name,
+			s->tasks[next].what ? s->tasks[next].what : "start");
+	else if (next >= 0 && s->running < 0)
+		log_add(s, "%6" PRIu64 "  -- start with %s\n", s->depth, s->tasks[next].name);
+	s->running = next;
+	s->cur_fp = (struct fp){ 0 };
+	pthread_cond_broadcast(&s->cv);
+}
+
+static void wait_turn(struct sched *s, struct task *t)
+{
+	while (s->running != t->idx)
+		pthread_cond_wait(&s->cv, &s->mu);
+}
+
+/* The calling task stops here; the chosen one goes on. */
+static void reschedule(struct sched *s, struct task *t)
+{
+	int next = decide(s, t->idx);
+
+	if (next != t->idx) {
+		hand(s, next);
+		wait_turn(s, t);
+	} else {
+		s->cur_fp = (struct fp){ 0 };
+	}
+}
+
+void sched_point(struct sched *s, const char *what)
+{
+	struct task *t = self;
+
+	if (!s || !t || !s->in_run)
+		return;
+	pthread_mutex_lock(&s->mu);
+	t->what = what;
+	reschedule(s, t);
+	pthread_mutex_unlock(&s->mu);
+}
+
+int sched_task(struct sched *s)
+{
+	return s && self && s->in_run ? self->idx : -1;
+}
+
+/* ---- Locks, polls, drains ---- */
+
+void *sched_lock_new(struct sched *s)
+{
+	struct lock_obj *l = malloc(sizeof(*l));
+
+	(void)s;
+	if (l)
+		l->owner = -1;
+	return l;
+}
+
+void sched_lock_free(struct sched *s, void *lock)
+{
+	(void)s;
+	free(lock);
+}
+
+void sched_lock(struct sched *s, void *lock)
+{
+	struct lock_obj *l = lock;
+	struct task *t = self;
+
+	if (!t || !s->in_run) {
+		l->owner = -2;		/* set-up and tear-down run alone */
+		return;
+	}
+	sched_point(s, "lock");
+	sched_touch(s, SK_OBJ, (uintptr_t)l, true);
+	pthread_mutex_lock(&s->mu);
+	while (l->owner >= 0 && !s->aborted) {
+		if (l->owner == t->idx) {
+			do_abort(s, "task %s takes a lock it holds", t->name);
+			break;
+		}
+		t->blocked_on = l;
+		t->what = "lock (blocked)";
+		reschedule(s, t);
+		sched_touch(s, SK_OBJ, (uintptr_t)l, true);
+	}
+	t->blocked_on = NULL;
+	l->owner = t->idx;
+	pthread_mutex_unlock(&s->mu);
+}
+
+void sched_unlock(struct sched *s, void *lock)
+{
+	struct lock_obj *l = lock;
+
+	sched_touch(s, SK_OBJ, (uintptr_t)l, true);
+	l->owner = -1;
+}
+
+void sched_spin(struct sched *s)
+{
+	struct task *t = self;
+
+	if (!t || !s->in_run)
+		return;
+	pthread_mutex_lock(&s->mu);
+	t->spin = true;
+	t->what = "poll";
+	reschedule(s, t);
+	t->spin = false;
+	pthread_mutex_unlock(&s->mu);
+}
+
+void sched_access(struct sched *s, bool begin)
+{
+	if (self && s->in_run)
+		self->in_access = begin;
+}
+
+void sched_drain(struct sched *s)
+{
+	struct task *t = self;
+
+	if (!t || !s->in_run)
+		return;
+	pthread_mutex_lock(&s->mu);
+	while (someone_else_in_access(s, t->idx) && !s->aborted) {
+		t->drain_wait = true;
+		t->what = "descriptor (draining device accesses)";
+		reschedule(s, t);
+	}
+	t->drain_wait = false;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- Runs ---- */
+
+int sched_spawn(struct sched *s, const char *name, void (*fn)(void *arg), void *arg)
+{
+	struct task *t;
+
+	if (s->ntasks == SCHED_MAX_TASKS)
+		return -ENOSPC;
+	t = &s->tasks[s->ntasks];
+	memset(t, 0, sizeof(*t));
+	t->s = s;
+	t->idx = s->ntasks++;
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->fn = fn;
+	t->arg = arg;
+	return 0;
+}
+
+static void *task_main(void *arg)
+{
+	struct task *t = arg;
+	struct sched *s = t->s;
+
+	self = t;
+	pthread_mutex_lock(&s->mu);
+	wait_turn(s, t);
+	pthread_mutex_unlock(&s->mu);
+	t->fn(t->arg);
+	pthread_mutex_lock(&s->mu);
+	t->finished = true;
+	t->what = "end";
+	log_add(s, "%6" PRIu64 "  %-8s (ends)\n", s->depth, t->name);
+	hand(s, decide(s, t->idx));
+	pthread_mutex_unlock(&s->mu);
+	self = NULL;
+	return NULL;
+}
+
+/* One run: start the world, run its tasks to the end, judge it. */
+static int run_once(struct sched *s, const struct sched_world *w, bool *violation,
+		    char *msg, size_t msglen)
+{
+	char err[256] = "";
+	int started = 0, ret = 0;
+
+	s->ntasks = 0;
+	s->depth = 0;
+	s->pruned = false;
+	s->aborted = false;
+	s->abort_msg[0] = 0;
+	s->loglen = 0;
+	if (s->log)
+		s->log[0] = 0;
+	s->cur_fp = (struct fp){ 0 };
+	s->running = -1;
+	s->in_run = false;
+	if (w->start(w->arg, s, err, sizeof(err))) {
+		snprintf(msg, msglen, "%s", err[0] ? err : "the world did not start");
+		*violation = false;
+		w->finish(w->arg, s, err, sizeof(err));
+		return -1;
+	}
+	s->in_run = true;
+	for (int i = 0; i < s->ntasks; i++) {
+		if (pthread_create(&s->tasks[i].th, NULL, task_main, &s->tasks[i])) {
+			ret = -1;
+			break;
+		}
+		started++;
+	}
+	if (ret) {
+		/* Let the ones that started run alone, one after the other. */
+		s->aborted = true;
+		snprintf(s->abort_msg, sizeof(s->abort_msg), "cannot create a thread");
+		for (int i = started; i < s->ntasks; i++)
+			s->tasks[i].finished = true;
+	}
+	pthread_mutex_lock(&s->mu);
+	hand(s, decide(s, -1));
+	while (s->running != -1)
+		pthread_cond_wait(&s->cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+	for (int i = 0; i < started; i++)
+		pthread_join(s->tasks[i].th, NULL);
+	s->in_run = false;
+	*violation = w->finish(w->arg, s, msg, msglen);
+	if (s->aborted) {
+		snprintf(msg, msglen, "%s", s->abort_msg);
+		ret = -1;
+	}
+	return ret;
+}
+
+/* The replay token of the run just finished. */
+static void make_token(struct sched *s, char *buf, size_t len, uint64_t seed)
+{
+	size_t n;
+
+	if (!s->exhaustive) {
+		snprintf(buf, len, "%" PRIu64, seed);
+		return;
+	}
+	n = (size_t)snprintf(buf, len, "x");
+	for (size_t i = 0; i < s->ndec && n < len; i++)
+		if (s->dec[i].chosen != s->dec[i].basic)
+			n += (size_t)snprintf(buf + n, len - n, ":%zu=%d", i, s->dec[i].chosen);
+	if (n >= len)
+		snprintf(buf, len, "(schedule too long for a token)");
+}
+
+static int parse_token(struct sched *s, const char *tok, uint64_t *seed)
+{
+	const char *p = tok;
+	char *end;
+
+	if (*p != 'x') {
+		errno = 0;
+		*seed = strtoull(tok, &end, 0);
+		return *tok && !*end && !errno ? 0 : -1;
+	}
+	p++;
+	while (*p) {
+		unsigned long long at;
+		long task;
+		struct forced *n;
+
+		if (*p != ':')
+			return -1;
+		at = strtoull(p + 1, &end, 10);
+		if (end == p + 1 || *end != '=')
+			return -1;
+		p = end + 1;
+		task = strtol(p, &end, 10);
+		if (end == p || task < 0 || task >= SCHED_MAX_TASKS)
+			return -1;
+		p = end;
+		n = realloc(s->forced, (s->nforced + 1) * sizeof(*n));
+		if (!n)
+			return -1;
+		s->forced = n;
+		s->forced[s->nforced++] = (struct forced){ at, (int)task };
+	}
+	return 0;
+}
+
+/* Backtrack to the next schedule within the bound; false when none is left. */
+static bool backtrack(struct sched *s)
+{
+	for (size_t i = s->ndec; i-- > 0;) {
+		struct decision *d = &s->dec[i];
+
+		d->done |= 1u << d->chosen;
+		d->done_fp[d->chosen] = d->chosen_fp;
+		for (uint32_t m = d->en & ~d->done & ~d->sleep; m; m &= m - 1) {
+			int t = lowest(m);
+			unsigned cost = d->cur_en && t != d->cur;
+
+			if (d->preempt + cost <= (unsigned)s->o->preemptions) {
+				d->chosen = t;
+				s->ndec = s->prefix = i + 1;
+				return true;
+			}
+		}
+	}
+	s->ndec = s->prefix = 0;
+	return false;
+}
+
+int sched_explore(const struct sched_world *w, const struct sched_opts *o,
+		  struct sched_result *r)
+{
+	struct sched *s = calloc(1, sizeof(*s));
+	unsigned runs = o->runs ? o->runs : 1000;
+	uint64_t seed = o->seed;
+	char msg[1024];
+	bool viol;
+
+	memset(r, 0, sizeof(*r));
+	if (!s) {
+		snprintf(r->msg, sizeof(r->msg), "out of memory");
+		r->error = true;
+		return -1;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->o = o;
+	s->exhaustive = o->preemptions >= 0 && !o->replay;
+	if (o->replay && parse_token(s, o->replay, &seed)) {
+		snprintf(r->msg, sizeof(r->msg), "bad replay token '%s' (want a seed, or x:N=T:...)",
+			 o->replay);
+		r->error = true;
+		goto out;
+	}
+	if (o->replay)
+		runs = 1;
+	for (unsigned run = 0; run < runs; run++) {
+		uint64_t this_seed = o->replay ? seed : seed + run;
+		int rc;
+
+		s->rng = this_seed * 0x9e3779b97f4a7c15ULL + 1;
+		msg[0] = 0;
+		rc = run_once(s, w, &viol, msg, sizeof(msg));
+		r->runs++;
+		r->pruned += s->pruned;
+		if (s->depth > r->max_depth)
+			r->max_depth = s->depth;
+		if (o->verbose && s->log)
+			fprintf(stderr, "---- run %u\n%s", run, s->log);
+		if (viol || rc) {
+			r->violation = viol;
+			r->error = rc != 0;
+			snprintf(r->msg, sizeof(r->msg), "%s", msg);
+			make_token(s, r->token, sizeof(r->token), this_seed);
+			r->steps = s->log;
+			s->log = NULL;
+			s->logcap = 0;
+			break;
+		}
+		if (s->exhaustive && !backtrack(s)) {
+			r->complete = true;
+			break;
+		}
+	}
+out:
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s->dec);
+	free(s->forced);
+	free(s->log);
+	free(s);
+	return r->error ? -1 : 0;
+}
+
+void sched_result_free(struct sched_result *r)
+{
+	free(r->steps);
+	r->steps = NULL;
+}

@@ -1,0 +1,106 @@
+/*
+ * sched.h — deterministic simulation: every CPU thread and device DMA
+ * engine of a run is a task, and exactly one task runs at a time; the
+ * scheduler switches only at scheduling points (libvtd's and the model's
+ * yield points, lock acquisitions, polls). Which task runs next is the
+ * only choice in a run, so a run is fully determined by its choices.
+ *
+ * Each task runs on its own pthread, but only the task holding the baton
+ * runs: the others wait in the scheduler. That keeps stacks, sanitizers
+ * and debuggers ordinary, and the run exactly as determined as on one OS
+ * thread.
+ *
+ * The explorer (sched_explore) runs a scenario many times: random
+ * schedules from a seed, or every schedule up to a preemption bound with
+ * sleep-set reduction, using footprints the tasks report (sched_touch).
+ */
+#ifndef VTD_CHECK_SCHED_H
+#define VTD_CHECK_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCHED_MAX_TASKS	16
+
+struct sched;
+
+/* What a step touches, for the independence relation of sleep sets. */
+enum sched_key_class {
+	SK_MEM = 1,		/* one 8-byte word of guest memory */
+	SK_MEM_ALL,		/* all memory (the unit writes status words, …) */
+	SK_UNIT,		/* a unit's registers, queue and caches */
+	SK_OBJ,			/* a lock or a shared object (by address) */
+	SK_ORACLE,		/* the oracle's record: calls and device accesses */
+	SK_POOL,		/* the table-page allocator */
+};
+
+/* ---- Inside a run (called from task context) ---- */
+
+/* A scheduling point; @what describes the step about to run (for the log). */
+void sched_point(struct sched *s, const char *what);
+/* Record that the current step touches (@cls, @id), reading or writing. */
+void sched_touch(struct sched *s, enum sched_key_class cls, uint64_t id, bool write);
+/* Cooperative locks. */
+void *sched_lock_new(struct sched *s);
+void sched_lock(struct sched *s, void *lock);
+void sched_unlock(struct sched *s, void *lock);
+void sched_lock_free(struct sched *s, void *lock);
+/* One turn of a polling loop: runs others first if any can run. */
+void sched_spin(struct sched *s);
+/* A device access is in flight on a unit: descriptor processing waits (drain). */
+void sched_access(struct sched *s, bool begin);
+void sched_drain(struct sched *s);
+/* The calling task's index (0.. in spawn order), or -1 outside a run. */
+int sched_task(struct sched *s);
+/* Append a line to the run's step list, prefixed with the task's name. */
+void sched_log(struct sched *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- Setting up a run ---- */
+
+int sched_spawn(struct sched *s, const char *name, void (*fn)(void *arg), void *arg);
+
+/* ---- Exploring ---- */
+
+struct sched_world {
+	/*
+	 * Build a fresh world, run its sequential set-up, and sched_spawn
+	 * its tasks. Return 0, or -1 with a message in @err (then the
+	 * exploration stops).
+	 */
+	int (*start)(void *arg, struct sched *s, char *err, size_t errlen);
+	/*
+	 * The tasks finished: judge and tear the world down. Return true if
+	 * the run violated something; @msg says what.
+	 */
+	bool (*finish)(void *arg, struct sched *s, char *msg, size_t msglen);
+	void *arg;
+};
+
+struct sched_opts {
+	unsigned runs;		/* random mode: schedules to try; exhaustive: a cap */
+	uint64_t seed;
+	int preemptions;	/* < 0: random mode; else exhaustive up to this bound */
+	bool sleep_sets;	/* exhaustive: prune with sleep sets (default on) */
+	const char *replay;	/* a replay token: run that one schedule */
+	unsigned max_steps;	/* per run (0: 200000) */
+	bool verbose;		/* print every run's step list */
+};
+
+struct sched_result {
+	unsigned runs;		/* schedules run */
+	unsigned pruned;	/* runs ended early as equivalent to one already run */
+	bool complete;		/* exhaustive: every schedule within the bound was covered */
+	bool violation;
+	bool error;		/* the world failed to start, or a run deadlocked/ran away */
+	char token[512];	/* replay token of the violating run */
+	char msg[1024];		/* what was violated, or the error */
+	char *steps;		/* the violating run's step list (malloc'd), or NULL */
+	uint64_t max_depth;	/* most scheduling points in one run */
+};
+
+int sched_explore(const struct sched_world *w, const struct sched_opts *o,
+		  struct sched_result *r);
+void sched_result_free(struct sched_result *r);
+
+#endif
