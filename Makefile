@@ -58,7 +58,7 @@ $(TEST_OBJS): CPPFLAGS += -Itests
 # vtdkit binary, as an outside user would; tests/run.sh adds them up.
 test: $(VTDTEST) $(VTDKIT)
 	@tests/run.sh "$(VTDTEST)" "tests/hw/run.sh $(VTDKIT)" "tests/scenarios/run.sh $(VTDKIT)" \
-		"tests/litmus/run.sh $(VTDKIT)"
+		"tests/litmus/run.sh $(VTDKIT)" "tests/stress/run.sh $(VTDKIT)"
 
 run: $(VTDKIT)
 	$(VTDKIT) demo

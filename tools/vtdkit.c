@@ -12,6 +12,7 @@
 
 #include "bench/scenario.h"
 #include "fmt/bits.h"
+#include "check/stress.h"
 #include "vtd/vtd.h"
 #include "bench.h"
 #include "demo.h"
@@ -381,6 +382,113 @@ static int explore_main(int argc, char **argv)
 	return explore_scenario_file(argv[optind], &o, stdout, stderr);
 }
 
+/* ---- vtdkit stress ---- */
+
+static const struct cli_opt stress_opts[] = {
+	{ "seconds", required_argument, 't', "S", "wall-clock bound (default 2)" },
+	{ "ops", required_argument, 'o', "N", "operations per mapping thread (default: no bound)" },
+	{ "cpus", required_argument, 'c', "N", "mapping threads, 1 to 8 (default 3)" },
+	{ "mode", required_argument, 'm', "MODE", "strict, lazy or lazy-ranged (default lazy)" },
+	{ "cm", no_argument, 'C', NULL, "caching-mode units (the mode is kept)" },
+	{ "inject", required_argument, 'i', "KNOB", "switch a libvtd fault-injection knob on" },
+	{ "seed", required_argument, 's', "S", "seed of the threads' choices" },
+	{ "help", no_argument, 'h', NULL, "show this help" },
+};
+
+static void stress_usage(FILE *f)
+{
+	fputs("usage: vtdkit stress [OPTION]...\n"
+	      "Run libvtd and the model on real threads with the checker on: mapping threads\n"
+	      "map and unmap through the DMA layer, a mover moves devices between domains,\n"
+	      "one thread per device does DMA to what is mapped. Every access is judged;\n"
+	      "the report gives the operations, the exposure windows of lazy unmaps and\n"
+	      "every violation. Knobs that break locking (unlocked-tag-walk) are for\n"
+	      "vtdkit explore: on real threads they are real data races.\n\n"
+	      "Options:\n", f);
+	print_opts(f, stress_opts, ARRAY_SIZE(stress_opts));
+	fputs("\nExit status:\n"
+	      "  0  no violation\n"
+	      "  1  violations (each kind counted, the first ones printed)\n"
+	      "  2  bad usage, or the machine could not be built\n", f);
+}
+
+static int stress_main(int argc, char **argv)
+{
+	struct stress_opts o = { .mode = VTD_DMA_LAZY };
+	unsigned long long v;
+	char *end;
+	double d;
+	int c, k;
+
+	while ((c = next_opt(argc, argv, "stress", stress_opts, ARRAY_SIZE(stress_opts))) != -1) {
+		switch (c) {
+		case 't':
+			errno = 0;
+			d = strtod(optarg, &end);
+			if (!*optarg || *end || errno || !(d > 0 && d <= 3600)) {
+				fprintf(stderr, "vtdkit stress: bad value '%s' for --seconds "
+					"(0 to 3600)\n", optarg);
+				return EXIT_USAGE;
+			}
+			o.seconds = d;
+			break;
+		case 'o':
+		case 'c':
+		case 's':
+			errno = 0;
+			v = strtoull(optarg, &end, 0);
+			if (!*optarg || *end || errno || (c == 'c' && (!v || v > 8)) ||
+			    (c == 'o' && !v)) {
+				fprintf(stderr, "vtdkit stress: bad value '%s' for --%s\n", optarg,
+					c == 'o' ? "ops" : c == 'c' ? "cpus (1 to 8)" : "seed");
+				return EXIT_USAGE;
+			}
+			if (c == 'o')
+				o.ops = v;
+			else if (c == 'c')
+				o.cpus = (unsigned)v;
+			else
+				o.seed = v;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "strict"))
+				o.mode = VTD_DMA_STRICT;
+			else if (!strcmp(optarg, "lazy"))
+				o.mode = VTD_DMA_LAZY;
+			else if (!strcmp(optarg, "lazy-ranged"))
+				o.mode = VTD_DMA_LAZY_RANGED;
+			else {
+				fprintf(stderr, "vtdkit stress: unknown mode '%s' (strict, lazy or "
+					"lazy-ranged)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'C':
+			o.cm = true;
+			break;
+		case 'i':
+			k = vtd_knob_lookup(optarg);
+			if (k < 0) {
+				fprintf(stderr, "vtdkit stress: unknown knob '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			o.knobs |= 1u << k;
+			break;
+		case 'h':
+			stress_usage(stdout);
+			return EXIT_OK;
+		default:
+			fputs("Try 'vtdkit stress --help'.\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vtdkit stress: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return stress_run(&o, stdout, stderr);
+}
+
 /* ---- vtdkit bench ---- */
 
 static const struct cli_opt bench_opts[] = {
@@ -476,6 +584,7 @@ static const struct {
 	{ "demo", demo_main, "register-level demonstration: a stale IOTLB and its invalidation" },
 	{ "run", run_main, "run a scenario: libvtd on the model, DMA, expectations" },
 	{ "explore", explore_main, "explore a scenario's thread interleavings with the checker" },
+	{ "stress", stress_main, "libvtd and the model on real threads, every DMA judged" },
 	{ "bench", bench_main, "benchmark strict, lazy and lazy-ranged unmaps on a ring workload" },
 };
 

@@ -2315,7 +2315,11 @@ enum scenario_status scenario_explore(struct scenario *s, const char *name,
 	sched_explore(&w, &so, &res);
 	if (res.violation && !x.errored) {
 		fprintf(out, "violation: %s\n", res.msg);
-		fprintf(out, "replay: vtdkit explore --replay %s %s\n", res.token, name);
+		fprintf(out, "replay: vtdkit explore");
+		for (int k = 0; k < VTD_KNOB_NR; k++)
+			if (o->knobs >> k & 1)
+				fprintf(out, " --inject %s", vtd_knob_name((enum vtd_knob)k));
+		fprintf(out, " --replay %s %s\n", res.token, name);
 		fprintf(out, "run %u of the exploration; its steps:\n%s", res.runs,
 			res.steps ? res.steps : "");
 		status = SCENARIO_FAILED;

@@ -184,6 +184,13 @@ static void e_trace(void *ctx, const struct vtd_event *ev)
 
 	if (e->inner->trace)
 		e->inner->trace(e->inner_ctx, ev);
+	/* The descriptors each call submits belong in a counterexample. */
+	if (e->s && ev->type == VTD_EV_QI_SUBMIT) {
+		char buf[200];
+
+		vtd_event_format(buf, sizeof(buf), ev);
+		sched_log(e->s, "   %s", buf);
+	}
 }
 
 static unsigned e_cpu(void *ctx)
@@ -196,9 +203,39 @@ static unsigned e_cpu(void *ctx)
 	return e->inner->cpu ? e->inner->cpu(e->inner_ctx) : 0;
 }
 
-static const char *dom_word(const struct vtd_call *c)
+static const char *const perm_names[] = { "-", "r", "w", "rw" };
+
+/* One public call, as the step list shows it. */
+static void log_call(struct chk_env *e, const struct vtd_call *c)
 {
-	return c->dom ? "dom" : "";
+	const char *dom = c->dom && e->oracle ? chk_domain_name(e->oracle, c->dom) : "?";
+	const char *name = vtd_call_name(c->kind);
+	unsigned sid = c->dev ? vtd_device_sid(c->dev) : 0;
+
+	if (c->done) {
+		sched_log(e->s, "<- %s = %" PRId64 " [call %" PRIu64 "]", name, c->ret, c->id);
+		return;
+	}
+	switch (c->kind) {
+	case VTD_CALL_MAP:
+		sched_log(e->s, "-> map %s 0x%" PRIx64 " -> pa 0x%" PRIx64 " size 0x%" PRIx64
+			  " %s [call %" PRIu64 "]", dom, c->iova, c->pa, c->size,
+			  perm_names[c->perm & 3], c->id);
+		break;
+	case VTD_CALL_ATTACH:
+	case VTD_CALL_DETACH:
+		sched_log(e->s, "-> %s %02x:%02x.%x%s%s [call %" PRIu64 "]", name, sid >> 8,
+			  (sid >> 3) & 0x1f, sid & 7, c->dom ? " to " : "", c->dom ? dom : "",
+			  c->id);
+		break;
+	case VTD_CALL_FLUSH_ALL:
+		sched_log(e->s, "-> flush_all %s [call %" PRIu64 "]", dom, c->id);
+		break;
+	default:
+		sched_log(e->s, "-> %s %s 0x%" PRIx64 " size 0x%" PRIx64 " [call %" PRIu64 "]",
+			  name, dom, c->iova, c->size, c->id);
+		break;
+	}
 }
 
 static void e_call(void *ctx, const struct vtd_call *c)
@@ -211,14 +248,10 @@ static void e_call(void *ctx, const struct vtd_call *c)
 	if (!e->s)
 		return;
 	if (c->kind == VTD_CALL_IOVA_FREE)
-		sched_log(e->s, "iova_free 0x%" PRIx64 "+0x%" PRIx64, c->iova, c->size);
-	else if (!c->done)
-		sched_log(e->s, "-> %s(%s%s iova 0x%" PRIx64 " size 0x%" PRIx64 ") [call %" PRIu64 "]",
-			  vtd_call_name(c->kind), dom_word(c), c->dev ? " dev" : "", c->iova,
-			  c->size, c->id);
+		sched_log(e->s, "IOVA 0x%" PRIx64 " size 0x%" PRIx64 " back to the allocator",
+			  c->iova, c->size);
 	else
-		sched_log(e->s, "<- %s = %" PRId64 " [call %" PRIu64 "]", vtd_call_name(c->kind),
-			  c->ret, c->id);
+		log_call(e, c);
 }
 
 static const struct vtd_ops env_ops = {

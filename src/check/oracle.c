@@ -194,6 +194,16 @@ void chk_name_domain(struct chk *c, const struct vtd_domain *dom, const char *na
 	pthread_mutex_unlock(&c->lock);
 }
 
+const char *chk_domain_name(struct chk *c, const struct vtd_domain *dom)
+{
+	const char *n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->doms[dom_idx(c, dom)].name;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
 static struct stay **dev_stays(struct chk *c, uint16_t sid, bool create)
 {
 	for (unsigned i = 0; i < c->ndevs; i++)
@@ -222,10 +232,25 @@ static struct prec *newest(struct chk *c, unsigned dom, uint64_t page)
 	return NULL;
 }
 
-/* Make @n the newest record of its page; keep HISTORY of the older ones. */
+/* The start of the oldest access still in flight (INF: none). */
+static uint64_t oldest_access(const struct chk *c)
+{
+	uint64_t t = INF;
+
+	for (unsigned i = 0; i < MAX_INFLIGHT; i++)
+		if (c->acc[i].used && c->acc[i].t_begin < t)
+			t = c->acc[i].t_begin;
+	return t;
+}
+
+/*
+ * Make @n the newest record of its page; keep HISTORY of the older ones,
+ * and any an access still in flight may have used.
+ */
 static void push_newest(struct chk *c, struct prec *n)
 {
 	struct prec **pp = &c->hash[hash_of(n->dom, n->page)];
+	uint64_t oldest = oldest_access(c);
 	unsigned depth = 1;
 
 	for (; *pp; pp = &(*pp)->hnext)
@@ -238,11 +263,11 @@ static void push_newest(struct chk *c, struct prec *n)
 	for (struct prec *p = n; p; p = p->older, depth++)
 		if (depth == HISTORY && p->older) {
 			struct prec *o = p->older;
-			bool pending = false;
+			bool keep = false;
 
 			for (struct prec *q = o; q; q = q->older)
-				pending |= q->t_unmap_exit != INF && q->t_cov == INF;
-			if (!pending) {
+				keep |= q->t_cov == INF || q->t_cov >= oldest;
+			if (!keep) {
 				p->older = NULL;
 				free_history(o);
 			}
@@ -716,7 +741,7 @@ static void judge(struct chk *c, const struct vtdm_access *a, const struct vtdm_
 		 a->sid >> 8, (a->sid >> 3) & 0x1f, a->sid & 7, a->iova, tb, te);
 	if (translated) {
 		uint64_t q = (x->pa - (a->iova & PAGE_MASK)) & ~PAGE_MASK;
-		const struct prec *stale = NULL;
+		const struct prec *stale = NULL, *weak = NULL;
 		const struct stay *stale_stay = NULL;
 
 		for (const struct stay *s = stays; s; s = s->older) {
@@ -729,18 +754,24 @@ static void judge(struct chk *c, const struct vtdm_access *a, const struct vtdm_
 				    overlaps(tb, te, p->t_map_enter, p->t_cov)) {
 					if ((need & p->perm) == need)
 						return;
-					report(c, CHK_WRONG_XLATE,
-					       "%s got pa 0x%" PRIx64 " with %s but domain %s maps it %s "
-					       "(map call %" PRIu64 ")", what, x->pa,
-					       a->ats ? perm_str(need) : a->write ? "write" : "read",
-					       c->doms[s->dom].name, perm_str(p->perm), p->map_id);
-					return;
+					/* Too weak; another valid mapping may still allow it. */
+					if (!weak)
+						weak = p;
+					continue;
 				}
 				if (!stale) {
 					stale = p;
 					stale_stay = s;
 				}
 			}
+		}
+		if (weak) {
+			report(c, CHK_WRONG_XLATE,
+			       "%s got pa 0x%" PRIx64 " with %s but domain %s maps it %s "
+			       "(map call %" PRIu64 ")", what, x->pa,
+			       a->ats ? perm_str(need) : a->write ? "write" : "read",
+			       c->doms[weak->dom].name, perm_str(weak->perm), weak->map_id);
+			return;
 		}
 		if (stale) {
 			bool detached = stale_stay->t_left != INF && stale_stay->t_left < tb &&

@@ -53,6 +53,8 @@ int chk_kind_lookup(const char *name);
 
 /* Names used in reports ("domain A", "thread t1"); optional. */
 void chk_name_domain(struct chk *c, const struct vtd_domain *dom, const char *name);
+/* The name given, or "#N" in order of first sight; the result is stable. */
+const char *chk_domain_name(struct chk *c, const struct vtd_domain *dom);
 
 /* ---- What the oracle is fed ---- */
 void chk_call(struct chk *c, const struct vtd_call *call);

@@ -284,7 +284,8 @@ static int decide(struct sched *s, int cur)
 	basic = cur_en ? cur : lowest(en);
 	if (s->aborted)
 		return basic;
-	if (s->o->replay || s->nforced) {
+	/* A schedule token forces its choices; a seed token replays a random run. */
+	if ((s->o->replay && s->o->replay[0] == 'x') || s->nforced) {
 		chosen = basic;
 		for (size_t i = 0; i < s->nforced; i++)
 			if (s->forced[i].at == s->depth - 1 && (en >> s->forced[i].task & 1))
@@ -610,6 +611,10 @@ static void make_token(struct sched *s, char *buf, size_t len, uint64_t seed)
 {
 	size_t n;
 
+	if (s->o->replay) {
+		snprintf(buf, len, "%s", s->o->replay);
+		return;
+	}
 	if (!s->exhaustive) {
 		snprintf(buf, len, "%" PRIu64, seed);
 		return;

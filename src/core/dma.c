@@ -179,8 +179,9 @@ static void iova_release(struct vtd_dma *d, uint64_t iova, uint64_t size)
 	struct vtd_call c = { .kind = VTD_CALL_IOVA_FREE, .dom = d->dom, .iova = iova,
 			      .size = size };
 
-	iova_free(&d->iad, iova, size);
+	/* Reported first: once freed, another thread may map it again at once. */
 	vtd_call_exit(d->v, &c, 0);
+	iova_free(&d->iad, iova, size);
 }
 
 /* The flush counts are shared outside any one lock: a scheduling point. */
@@ -389,15 +390,24 @@ static void unmap_ranges(struct vtd_dma *d, struct vtd_device *dev, uint64_t iov
 
 	vtd_lock(v, q->lock);
 	fq_release_locked(d, q);
-	if (q->n == d->fq_size)		/* only if a flush failed to release */
+	/*
+	 * Full: a flush failed, or entries wait for a domain flush another
+	 * thread started before they were queued (lazy-ranged's fallback).
+	 */
+	if (q->n == d->fq_size)
 		fq_flush_locked(d, q);
 	if (q->n == d->fq_size) {
 		/*
-		 * Still full: flushes keep failing. This unmap cannot wait in
-		 * the queue; flush its own range now, and quarantine it if
-		 * that fails too.
+		 * Still full. This unmap cannot wait in the queue; flush its
+		 * own range now, and quarantine it if that fails too.
 		 */
-		int ret = cache_tag_flush_range(d->dom, iova, iova + size - 1, !g.nfree);
+		struct vtd_call c = { .kind = VTD_CALL_FLUSH_RANGE, .dom = d->dom, .iova = iova,
+				      .size = size };
+		int ret;
+
+		vtd_call_enter(v, &c);
+		ret = cache_tag_flush_range(d->dom, iova, iova + size - 1, !g.nfree);
+		vtd_call_exit(v, &c, ret);
 
 		vtd_unlock(v, q->lock);
 		range_done(d, iova, size, g.freelist, g.nfree, ret == 0);
