@@ -1698,8 +1698,54 @@ static void teardown(struct run *r)
 }
 
 /* libvtd's counter, else the model's; "model.NAME" is always the model's. */
+/* The checker's counters: checker.judged, checker.KIND, checker.exposure.*. */
+static void checker_stats(struct run *r, void (*fn)(void *arg, const char *name, uint64_t v),
+			  void *arg)
+{
+	struct chk_exposure ex;
+	char name[64];
+
+	if (!r->oracle)
+		return;
+	chk_exposure(r->oracle, &ex);
+	fn(arg, "checker.judged", chk_judged(r->oracle));
+	fn(arg, "checker.unjudged", chk_unjudged(r->oracle));
+	fn(arg, "checker.violations", chk_nr_violations(r->oracle));
+	for (int k = 0; k < CHK_NR; k++) {
+		snprintf(name, sizeof(name), "checker.%s", chk_kind_name((enum chk_kind)k));
+		fn(arg, name, chk_count(r->oracle, (enum chk_kind)k));
+	}
+	fn(arg, "checker.exposure.count", ex.count);
+	fn(arg, "checker.exposure.median", ex.median);
+	fn(arg, "checker.exposure.p99", ex.p99);
+	fn(arg, "checker.exposure.max", ex.max);
+}
+
+struct find_stat {
+	const char *name;
+	uint64_t val;
+	bool found;
+};
+
+static void find_stat_fn(void *arg, const char *name, uint64_t v)
+{
+	struct find_stat *f = arg;
+
+	if (!strcmp(f->name, name)) {
+		f->val = v;
+		f->found = true;
+	}
+}
+
 static int counter_read(struct run *r, const char *name, uint64_t *v)
 {
+	if (!strncmp(name, "checker.", 8)) {
+		struct find_stat f = { .name = name };
+
+		checker_stats(r, find_stat_fn, &f);
+		*v = f.val;
+		return f.found ? 0 : -ENOENT;
+	}
 	if (!strncmp(name, "model.", 6))
 		return vtdm_stat(r->m, name + 6, v);
 	if (!vtd_stat(r->v, name, v))
@@ -2127,6 +2173,8 @@ static void print_counters(struct run *r, bool json)
 	vtd_stats_foreach(r->v, stat_out, &c);
 	c.model = true;
 	vtdm_stats_foreach(r->m, stat_out, &c);
+	c.model = false;
+	checker_stats(r, stat_out, &c);
 }
 
 static void print_json(struct run *r)
