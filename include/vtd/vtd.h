@@ -31,7 +31,7 @@ enum vtd_yield_point {
 	VTD_Y_ENTRY_WRITE,	/* a table, context or PASID entry write */
 	VTD_Y_DESC_WRITE,	/* a descriptor written into the queue, or IQT moved */
 	VTD_Y_POLL,		/* one poll of a status word or register */
-	VTD_Y_SHARED,		/* an access to shared state outside any lock (@obj) */
+	VTD_Y_SHARED,		/* shared state touched outside its lock (@obj: that lock) */
 };
 
 /*
@@ -95,8 +95,9 @@ struct vtd_ops {
 	/* One iteration of a polling loop: pause, or let virtual time pass. */
 	void (*relax)(void *ctx);
 	/*
-	 * Optional: a scheduling point for deterministic exploration; @obj is
-	 * the lock or shared object involved, when there is one.
+	 * Optional: a scheduling point for deterministic exploration. @obj is
+	 * the lock involved (VTD_Y_LOCK), or the lock that guards the shared
+	 * state touched outside it (VTD_Y_SHARED); NULL otherwise.
 	 */
 	void (*yield)(void *ctx, enum vtd_yield_point where, const void *obj);
 	/* Optional: every public call on entry and return (struct vtd_call). */

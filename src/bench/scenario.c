@@ -2309,7 +2309,6 @@ static bool world_finish(void *arg, struct sched *sc, char *msg, size_t msglen)
 	struct run *r = x->r;
 	bool bad = false;
 
-	(void)sc;
 	if (!r)
 		return false;
 	if (r->stopped) {
@@ -2331,8 +2330,11 @@ static bool world_finish(void *arg, struct sched *sc, char *msg, size_t msglen)
 		r->out = NULL;
 		fclose(f);
 	}
-	teardown(r);
-	free(r);
+	/* An abandoned run's tasks stopped mid-call: its world is left as it is. */
+	if (!sched_abandoned(sc)) {
+		teardown(r);
+		free(r);
+	}
 	x->r = NULL;
 	return bad;
 }

@@ -175,7 +175,7 @@ static void e_yield(void *ctx, enum vtd_yield_point where, const void *obj)
 		return;
 	sched_point(e->s, (unsigned)where < ARRAY_SIZE(core_points) ? core_points[where] : "?");
 	if (obj)
-		sched_touch(e->s, SK_OBJ, (uintptr_t)obj, true);
+		sched_touch(e->s, SK_OBJ, sched_lock_id(obj), true);
 }
 
 static void e_trace(void *ctx, const struct vtd_event *ev)

@@ -15,13 +15,34 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
 #include "check/sched.h"
+
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+#include <sanitizer/common_interface_defs.h>
+#define ASAN_FIBERS 1
+#endif
+#if defined(__SANITIZE_THREAD__) || __has_feature(thread_sanitizer)
+#include <sanitizer/tsan_interface.h>
+#define TSAN_FIBERS 1
+#endif
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define VALGRIND_STACKS 1
+#endif
+#endif
+
+#define STACK_SIZE	(1u << 20)	/* per task; sanitizers need room */
 
 #define FP_MAX		12
 #define DEFAULT_STEPS	200000
@@ -39,7 +60,10 @@ struct task {
 	char name[24];
 	void (*fn)(void *arg);
 	void *arg;
-	pthread_t th;
+	ucontext_t uc;
+	void *stack;		/* STACK_SIZE bytes, kept across runs */
+	unsigned vg_stack;	/* valgrind's id for it */
+	void *tsan_fiber;
 	bool finished;
 	struct lock_obj *blocked_on;
 	bool spin, drain_wait, in_access;
@@ -48,6 +72,7 @@ struct task {
 
 struct lock_obj {
 	int owner;		/* task index; -1 free; -2 the set-up thread */
+	uint64_t id;		/* creator and its count: the same in every run */
 };
 
 struct decision {
@@ -66,12 +91,16 @@ struct forced {
 };
 
 struct sched {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
 	struct task tasks[SCHED_MAX_TASKS];
 	int ntasks;
-	int running;		/* task holding the baton; -1: the explorer */
+	int running;		/* the task running; -1: the explorer */
 	bool in_run;
+	ucontext_t main_uc;	/* the explorer's context */
+	void *tsan_main;
+	const void *main_stack;	/* its stack, as the address sanitizer saw it */
+	size_t main_stack_size;
+	int switch_from;	/* the context the last switch left */
+	uint32_t nlocks[SCHED_MAX_TASKS + 1];	/* locks made, per creator (set-up last) */
 
 	/* The exploration. */
 	const struct sched_opts *o;
@@ -83,6 +112,7 @@ struct sched {
 	struct fp cur_fp;	/* footprint of the step running now */
 	bool pruned;		/* this run's tail is redundant: no more records */
 	bool aborted;
+	bool abandoned;		/* the run was given up with its tasks suspended */
 	char abort_msg[256];
 	struct forced *forced;
 	size_t nforced;
@@ -91,7 +121,14 @@ struct sched {
 	size_t loglen, logcap;
 };
 
-static _Thread_local struct task *self;
+/* The sched whose task is starting on this OS thread (makecontext takes ints). */
+static _Thread_local struct sched *starting;
+
+/* The task running now, or NULL (the explorer, or no run). */
+static struct task *current(const struct sched *s)
+{
+	return s && s->in_run && s->running >= 0 ? (struct task *)&s->tasks[s->running] : NULL;
+}
 
 /* ---- Footprints ---- */
 
@@ -137,7 +174,7 @@ static bool fp_dependent(const struct fp *a, const struct fp *b)
 
 void sched_touch(struct sched *s, enum sched_key_class cls, uint64_t id, bool write)
 {
-	if (!s || !self || !s->in_run)
+	if (!current(s))
 		return;
 	fp_add(&s->cur_fp, key_of(cls, id), write);
 }
@@ -187,14 +224,14 @@ void sched_log(struct sched *s, const char *fmt, ...)
 
 	if (!s || !s->in_run)
 		return;
-	log_add(s, "%6" PRIu64 "  %-8s ", s->depth, self ? self->name : "setup");
+	log_add(s, "%6" PRIu64 "  %-8s ", s->depth, current(s) ? current(s)->name : "setup");
 	va_start(ap, fmt);
 	log_vadd(s, fmt, ap);
 	va_end(ap);
 	log_add(s, "\n");
 }
 
-/* ---- Decisions (under mu) ---- */
+/* ---- Decisions ---- */
 
 static bool someone_else_in_access(struct sched *s, int idx)
 {
@@ -270,17 +307,26 @@ static int decide(struct sched *s, int cur)
 	bool cur_en = cur >= 0 && (en >> cur & 1);
 	int basic, chosen;
 
+	/*
+	 * A deadlock or a runaway run is abandoned: its tasks stay suspended
+	 * where they are and the explorer gets the baton back (their world
+	 * cannot be torn down safely; sched_abandoned tells the world).
+	 */
 	if (!en) {
 		for (int i = 0; i < s->ntasks; i++)
 			if (!s->tasks[i].finished) {
 				do_abort(s, "deadlock: every task left is blocked");
-				return lowest(enabled_set(s));
+				s->abandoned = true;
+				return -1;
 			}
 		return -1;
 	}
-	if (++s->depth > (s->o->max_steps ? s->o->max_steps : DEFAULT_STEPS))
+	if (++s->depth > (s->o->max_steps ? s->o->max_steps : DEFAULT_STEPS)) {
 		do_abort(s, "a run took more than %u scheduling points",
 			 s->o->max_steps ? s->o->max_steps : DEFAULT_STEPS);
+		s->abandoned = true;
+		return -1;
+	}
 	basic = cur_en ? cur : lowest(en);
 	if (s->aborted)
 		return basic;
@@ -375,65 +421,92 @@ static int decide(struct sched *s, int cur)
 	return chosen;
 }
 
-/* Give the baton to @next (under mu); -1 returns it to the explorer. */
-static void hand(struct sched *s, int next)
+/*
+ * Switch from the running context to @next (-1: the explorer). Returns
+ * when the caller's context runs again; a task that @dying never does.
+ */
+static void switch_to(struct sched *s, int next, bool dying)
 {
-	if (next >= 0 && next != s->running && s->running >= 0)
+	int prev = s->running;
+	ucontext_t *from = prev < 0 ? &s->main_uc : &s->tasks[prev].uc;
+	ucontext_t *to = next < 0 ? &s->main_uc : &s->tasks[next].uc;
+#ifdef ASAN_FIBERS
+	void *fake = NULL;
+#endif
+
+	if (next >= 0 && prev >= 0 && next != prev)
 		log_add(s, "%6" PRIu64 "  -- switch to %s (%s)\n", s->depth, s->tasks[next].name,
 			s->tasks[next].what ? s->tasks[next].what : "start");
-	else if (next >= 0 && s->running < 0)
+	else if (next >= 0 && prev < 0)
 		log_add(s, "%6" PRIu64 "  -- start with %s\n", s->depth, s->tasks[next].name);
-	s->running = next;
 	s->cur_fp = (struct fp){ 0 };
-	pthread_cond_broadcast(&s->cv);
-}
-
-static void wait_turn(struct sched *s, struct task *t)
-{
-	while (s->running != t->idx)
-		pthread_cond_wait(&s->cv, &s->mu);
+	if (next == prev)
+		return;
+	s->running = next;
+	s->switch_from = prev;
+#ifdef ASAN_FIBERS
+	__sanitizer_start_switch_fiber(dying ? NULL : &fake,
+				       next < 0 ? s->main_stack : s->tasks[next].stack,
+				       next < 0 ? s->main_stack_size : STACK_SIZE);
+#endif
+#ifdef TSAN_FIBERS
+	__tsan_switch_to_fiber(next < 0 ? s->tsan_main : s->tasks[next].tsan_fiber, 0);
+#endif
+	(void)dying;
+	swapcontext(from, to);
+#ifdef ASAN_FIBERS
+	__sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#endif
 }
 
 /* The calling task stops here; the chosen one goes on. */
 static void reschedule(struct sched *s, struct task *t)
 {
-	int next = decide(s, t->idx);
-
-	if (next != t->idx) {
-		hand(s, next);
-		wait_turn(s, t);
-	} else {
-		s->cur_fp = (struct fp){ 0 };
-	}
+	switch_to(s, decide(s, t->idx), false);
 }
 
 void sched_point(struct sched *s, const char *what)
 {
-	struct task *t = self;
+	struct task *t = current(s);
 
-	if (!s || !t || !s->in_run)
+	if (!t)
 		return;
-	pthread_mutex_lock(&s->mu);
 	t->what = what;
 	reschedule(s, t);
-	pthread_mutex_unlock(&s->mu);
+}
+
+bool sched_abandoned(const struct sched *s)
+{
+	return s->abandoned;
 }
 
 int sched_task(struct sched *s)
 {
-	return s && self && s->in_run ? self->idx : -1;
+	return current(s) ? s->running : -1;
 }
 
 /* ---- Locks, polls, drains ---- */
 
+/*
+ * A footprint names a lock by who created it and how many that creator
+ * had made before, never by its address: runs rebuild the world, and the
+ * same lock must have the same key in every run for sleep sets to hold.
+ */
 void *sched_lock_new(struct sched *s)
 {
 	struct lock_obj *l = malloc(sizeof(*l));
+	int creator = current(s) ? s->running : SCHED_MAX_TASKS;
 
-	(void)s;
-	if (l)
-		l->owner = -1;
+	if (!l)
+		return NULL;
+	l->owner = -1;
+	l->id = (uint64_t)creator << 32 | s->nlocks[creator]++;
 	return l;
+}
+
+uint64_t sched_lock_id(const void *lock)
+{
+	return ((const struct lock_obj *)lock)->id;
 }
 
 void sched_lock_free(struct sched *s, void *lock)
@@ -445,15 +518,14 @@ void sched_lock_free(struct sched *s, void *lock)
 void sched_lock(struct sched *s, void *lock)
 {
 	struct lock_obj *l = lock;
-	struct task *t = self;
+	struct task *t = current(s);
 
-	if (!t || !s->in_run) {
+	if (!t) {
 		l->owner = -2;		/* set-up and tear-down run alone */
 		return;
 	}
 	sched_point(s, "lock");
-	sched_touch(s, SK_OBJ, (uintptr_t)l, true);
-	pthread_mutex_lock(&s->mu);
+	sched_touch(s, SK_OBJ, l->id, true);
 	while (l->owner >= 0 && !s->aborted) {
 		if (l->owner == t->idx) {
 			do_abort(s, "task %s takes a lock it holds", t->name);
@@ -462,55 +534,52 @@ void sched_lock(struct sched *s, void *lock)
 		t->blocked_on = l;
 		t->what = "lock (blocked)";
 		reschedule(s, t);
-		sched_touch(s, SK_OBJ, (uintptr_t)l, true);
+		sched_touch(s, SK_OBJ, l->id, true);
 	}
 	t->blocked_on = NULL;
 	l->owner = t->idx;
-	pthread_mutex_unlock(&s->mu);
 }
 
 void sched_unlock(struct sched *s, void *lock)
 {
 	struct lock_obj *l = lock;
 
-	sched_touch(s, SK_OBJ, (uintptr_t)l, true);
+	sched_touch(s, SK_OBJ, l->id, true);
 	l->owner = -1;
 }
 
 void sched_spin(struct sched *s)
 {
-	struct task *t = self;
+	struct task *t = current(s);
 
-	if (!t || !s->in_run)
+	if (!t)
 		return;
-	pthread_mutex_lock(&s->mu);
 	t->spin = true;
 	t->what = "poll";
 	reschedule(s, t);
 	t->spin = false;
-	pthread_mutex_unlock(&s->mu);
 }
 
 void sched_access(struct sched *s, bool begin)
 {
-	if (self && s->in_run)
-		self->in_access = begin;
+	struct task *t = current(s);
+
+	if (t)
+		t->in_access = begin;
 }
 
 void sched_drain(struct sched *s)
 {
-	struct task *t = self;
+	struct task *t = current(s);
 
-	if (!t || !s->in_run)
+	if (!t)
 		return;
-	pthread_mutex_lock(&s->mu);
 	while (someone_else_in_access(s, t->idx) && !s->aborted) {
 		t->drain_wait = true;
 		t->what = "descriptor (draining device accesses)";
 		reschedule(s, t);
 	}
 	t->drain_wait = false;
-	pthread_mutex_unlock(&s->mu);
 }
 
 /* ---- Runs ---- */
@@ -522,33 +591,73 @@ int sched_spawn(struct sched *s, const char *name, void (*fn)(void *arg), void *
 	if (s->ntasks == SCHED_MAX_TASKS)
 		return -ENOSPC;
 	t = &s->tasks[s->ntasks];
-	memset(t, 0, sizeof(*t));
+	if (!t->stack) {
+		void *p = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+
+		if (p == MAP_FAILED)
+			return -ENOMEM;
+		t->stack = p;
+#ifdef VALGRIND_STACKS
+		t->vg_stack = VALGRIND_STACK_REGISTER(p, (char *)p + STACK_SIZE);
+#endif
+#ifdef TSAN_FIBERS
+		t->tsan_fiber = __tsan_create_fiber(0);
+#endif
+	}
 	t->s = s;
 	t->idx = s->ntasks++;
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	t->fn = fn;
 	t->arg = arg;
+	t->finished = false;
+	t->blocked_on = NULL;
+	t->spin = t->drain_wait = t->in_access = false;
+	t->what = NULL;
 	return 0;
 }
 
-static void *task_main(void *arg)
+/* A task's first and only entry: run its body, then hand on for good. */
+static void task_main(void)
 {
-	struct task *t = arg;
-	struct sched *s = t->s;
+	struct sched *s = starting;
+	struct task *t = &s->tasks[s->running];
 
-	self = t;
-	pthread_mutex_lock(&s->mu);
-	wait_turn(s, t);
-	pthread_mutex_unlock(&s->mu);
+#ifdef ASAN_FIBERS
+	const void *from_stack;
+	size_t from_size;
+
+	/* A switch from the explorer tells where its stack is. */
+	__sanitizer_finish_switch_fiber(NULL, &from_stack, &from_size);
+	if (s->switch_from < 0) {
+		s->main_stack = from_stack;
+		s->main_stack_size = from_size;
+	}
+#endif
 	t->fn(t->arg);
-	pthread_mutex_lock(&s->mu);
 	t->finished = true;
 	t->what = "end";
 	log_add(s, "%6" PRIu64 "  %-8s (ends)\n", s->depth, t->name);
-	hand(s, decide(s, t->idx));
-	pthread_mutex_unlock(&s->mu);
-	self = NULL;
-	return NULL;
+	switch_to(s, decide(s, t->idx), true);
+	abort();	/* a finished task is never switched to */
+}
+
+static void free_stacks(struct sched *s)
+{
+	for (int i = 0; i < SCHED_MAX_TASKS; i++) {
+		struct task *t = &s->tasks[i];
+
+		if (!t->stack)
+			continue;
+#ifdef VALGRIND_STACKS
+		VALGRIND_STACK_DEREGISTER(t->vg_stack);
+#endif
+#ifdef TSAN_FIBERS
+		__tsan_destroy_fiber(t->tsan_fiber);
+#endif
+		munmap(t->stack, STACK_SIZE);
+		t->stack = NULL;
+	}
 }
 
 /* One run: start the world, run its tasks to the end, judge it. */
@@ -556,12 +665,14 @@ static int run_once(struct sched *s, const struct sched_world *w, bool *violatio
 		    char *msg, size_t msglen)
 {
 	char err[256] = "";
-	int started = 0, ret = 0;
+	int ret = 0;
 
 	s->ntasks = 0;
+	memset(s->nlocks, 0, sizeof(s->nlocks));
 	s->depth = 0;
 	s->pruned = false;
 	s->aborted = false;
+	s->abandoned = false;
 	s->abort_msg[0] = 0;
 	s->loglen = 0;
 	if (s->log)
@@ -575,29 +686,21 @@ static int run_once(struct sched *s, const struct sched_world *w, bool *violatio
 		w->finish(w->arg, s, err, sizeof(err));
 		return -1;
 	}
-	s->in_run = true;
 	for (int i = 0; i < s->ntasks; i++) {
-		if (pthread_create(&s->tasks[i].th, NULL, task_main, &s->tasks[i])) {
-			ret = -1;
-			break;
-		}
-		started++;
+		struct task *t = &s->tasks[i];
+
+		getcontext(&t->uc);
+		t->uc.uc_stack.ss_sp = t->stack;
+		t->uc.uc_stack.ss_size = STACK_SIZE;
+		t->uc.uc_link = NULL;
+		makecontext(&t->uc, task_main, 0);
 	}
-	if (ret) {
-		/* Let the ones that started run alone, one after the other. */
-		s->aborted = true;
-		snprintf(s->abort_msg, sizeof(s->abort_msg), "cannot create a thread");
-		for (int i = started; i < s->ntasks; i++)
-			s->tasks[i].finished = true;
-	}
-	pthread_mutex_lock(&s->mu);
-	hand(s, decide(s, -1));
-	while (s->running != -1)
-		pthread_cond_wait(&s->cv, &s->mu);
-	pthread_mutex_unlock(&s->mu);
-	for (int i = 0; i < started; i++)
-		pthread_join(s->tasks[i].th, NULL);
+	starting = s;
+	s->in_run = true;
+	/* Every task ends by handing on; the last hands back here. */
+	switch_to(s, decide(s, -1), false);
 	s->in_run = false;
+	starting = NULL;
 	*violation = w->finish(w->arg, s, msg, msglen);
 	if (s->aborted) {
 		snprintf(msg, msglen, "%s", s->abort_msg);
@@ -632,10 +735,13 @@ static int parse_token(struct sched *s, const char *tok, uint64_t *seed)
 	const char *p = tok;
 	char *end;
 
+	/* Decimal digits only: no sign, no blanks, no octal or hex. */
 	if (*p != 'x') {
+		if (!*tok || strspn(tok, "0123456789") != strlen(tok))
+			return -1;
 		errno = 0;
-		*seed = strtoull(tok, &end, 0);
-		return *tok && !*end && !errno ? 0 : -1;
+		*seed = strtoull(tok, &end, 10);
+		return errno ? -1 : 0;
 	}
 	p++;
 	while (*p) {
@@ -643,14 +749,14 @@ static int parse_token(struct sched *s, const char *tok, uint64_t *seed)
 		long task;
 		struct forced *n;
 
-		if (*p != ':')
+		if (*p != ':' || !(p[1] >= '0' && p[1] <= '9'))
 			return -1;
 		at = strtoull(p + 1, &end, 10);
-		if (end == p + 1 || *end != '=')
+		if (*end != '=' || !(end[1] >= '0' && end[1] <= '9'))
 			return -1;
 		p = end + 1;
 		task = strtol(p, &end, 10);
-		if (end == p || task < 0 || task >= SCHED_MAX_TASKS)
+		if (task >= SCHED_MAX_TASKS)
 			return -1;
 		p = end;
 		n = realloc(s->forced, (s->nforced + 1) * sizeof(*n));
@@ -700,9 +806,10 @@ int sched_explore(const struct sched_world *w, const struct sched_opts *o,
 		r->error = true;
 		return -1;
 	}
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
 	s->o = o;
+#ifdef TSAN_FIBERS
+	s->tsan_main = __tsan_get_current_fiber();
+#endif
 	s->exhaustive = o->preemptions >= 0 && !o->replay;
 	if (o->replay && parse_token(s, o->replay, &seed)) {
 		snprintf(r->msg, sizeof(r->msg), "bad replay token '%s' (want a seed, or x:N=T:...)",
@@ -717,6 +824,8 @@ int sched_explore(const struct sched_world *w, const struct sched_opts *o,
 		int rc;
 
 		s->rng = this_seed * 0x9e3779b97f4a7c15ULL + 1;
+		if (!s->rng)		/* xorshift never leaves 0 */
+			s->rng = 1;
 		msg[0] = 0;
 		rc = run_once(s, w, &viol, msg, sizeof(msg));
 		r->runs++;
@@ -741,8 +850,7 @@ int sched_explore(const struct sched_world *w, const struct sched_opts *o,
 		}
 	}
 out:
-	pthread_cond_destroy(&s->cv);
-	pthread_mutex_destroy(&s->mu);
+	free_stacks(s);
 	free(s->dec);
 	free(s->forced);
 	free(s->log);

@@ -30,7 +30,7 @@ enum sched_key_class {
 	SK_MEM = 1,		/* one 8-byte word of guest memory */
 	SK_MEM_ALL,		/* all memory (the unit writes status words, …) */
 	SK_UNIT,		/* a unit's registers, queue and caches */
-	SK_OBJ,			/* a lock or a shared object (by address) */
+	SK_OBJ,			/* a lock, or what it guards (sched_lock_id) */
 	SK_ORACLE,		/* the oracle's record: calls and device accesses */
 	SK_POOL,		/* the table-page allocator */
 };
@@ -46,11 +46,18 @@ void *sched_lock_new(struct sched *s);
 void sched_lock(struct sched *s, void *lock);
 void sched_unlock(struct sched *s, void *lock);
 void sched_lock_free(struct sched *s, void *lock);
+/* A lock's key for sched_touch(SK_OBJ): the same in every run. */
+uint64_t sched_lock_id(const void *lock);
 /* One turn of a polling loop: runs others first if any can run. */
 void sched_spin(struct sched *s);
 /* A device access is in flight on a unit: descriptor processing waits (drain). */
 void sched_access(struct sched *s, bool begin);
 void sched_drain(struct sched *s);
+/*
+ * In finish(): the run deadlocked or ran away and was abandoned with its
+ * tasks suspended mid-step; its world must not be torn down (leak it).
+ */
+bool sched_abandoned(const struct sched *s);
 /* The calling task's index (0.. in spawn order), or -1 outside a run. */
 int sched_task(struct sched *s);
 /* Append a line to the run's step list, prefixed with the task's name. */

@@ -73,7 +73,7 @@ static int tag_get_locked(struct vtd_domain *dom, enum cache_tag_type type,
 			pp = &(*pp)->next;
 			break;
 		}
-	vtd_yield_obj(dom->v, VTD_Y_SHARED, &dom->tags);
+	vtd_yield_obj(dom->v, VTD_Y_SHARED, dom->cache_lock);
 	t->next = *pp;
 	*pp = t;
 	trace_tag(dom->v, VTD_EV_TAG_ASSIGN, t, 0, 0, 0, 0);
@@ -92,7 +92,7 @@ static void tag_put_locked(struct vtd_domain *dom, enum cache_tag_type type,
 		t->users--;
 		trace_tag(dom->v, VTD_EV_TAG_UNASSIGN, t, 0, 0, 0, 0);
 		if (!t->users) {
-			vtd_yield_obj(dom->v, VTD_Y_SHARED, &dom->tags);
+			vtd_yield_obj(dom->v, VTD_Y_SHARED, dom->cache_lock);
 			*pp = t->next;
 			if (KNOB(dom->v, UNLOCKED_TAG_WALK)) {
 				/*
@@ -237,7 +237,7 @@ static struct vtd_desc devtlb_desc(const struct cache_tag *t, uint64_t addr, uns
 static struct cache_tag *next_tag(struct vtd_domain *dom, struct cache_tag *t, bool unlocked)
 {
 	if (unlocked)
-		vtd_yield_obj(dom->v, VTD_Y_SHARED, &dom->tags);
+		vtd_yield_obj(dom->v, VTD_Y_SHARED, dom->cache_lock);
 	return t->next;
 }
 
@@ -261,7 +261,7 @@ static int flush_tags_locked(struct vtd_domain *dom, const struct flush_target *
 
 	stat_inc(&dom->tag_walks);
 	if (unlocked)
-		vtd_yield_obj(dom->v, VTD_Y_SHARED, &dom->tags);
+		vtd_yield_obj(dom->v, VTD_Y_SHARED, dom->cache_lock);
 	for (struct cache_tag *t = dom->tags; t; t = next_tag(dom, t, unlocked)) {
 		struct vtd_unit *u = t->unit;
 

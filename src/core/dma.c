@@ -187,7 +187,7 @@ static void iova_release(struct vtd_dma *d, uint64_t iova, uint64_t size)
 /* The flush counts are shared outside any one lock: a scheduling point. */
 static void fq_count_point(struct vtd_dma *d)
 {
-	vtd_yield_obj(d->v, VTD_Y_SHARED, &d->flush_start);
+	vtd_yield_obj(d->v, VTD_Y_SHARED, d->flush_lock);
 }
 
 /*

@@ -2,14 +2,16 @@
 # tests/litmus/run.sh VTDKIT — every litmus scenario, twice: as written it
 # must pass exploration up to its `explore` line's bound (exit 0); with the
 # knob its "# litmus:" line names, the explorer must find a violation of
-# the kind that line names (exit 1). TAP on stdout.
+# the kind that line names (exit 1), and the replay command it prints must
+# reproduce exactly that violation. One exploration also runs twice and
+# must print the same. TAP on stdout.
 vtdkit=$1
 dir=$(dirname "$0")
 n=0
 fail=0
 files=$(ls "$dir"/*.vtd)
 echo "TAP version 13"
-echo "1..$(($(echo "$files" | wc -l) * 2))"
+echo "1..$(($(echo "$files" | wc -l) * 3 + 1))"
 for f in $files; do
 	spec=$(sed -n 's/^# litmus: //p' "$f")
 	knob=$(echo "$spec" | sed -n 's/.*inject=\([^ ]*\).*/\1/p')
@@ -35,5 +37,26 @@ for f in $files; do
 		echo "$out" | head -40 | sed 's/^/# /'
 		fail=$((fail + 1))
 	fi
+	n=$((n + 1))
+	viol=$(echo "$out" | grep "^violation:")
+	replay=$(echo "$out" | sed -n 's/^replay: vtdkit explore //p')
+	# shellcheck disable=SC2086 # the options are words
+	again=$("$vtdkit" explore $replay 2>&1)
+	if [ -n "$replay" ] && [ "$(echo "$again" | grep "^violation:")" = "$viol" ] &&
+	   echo "$again" | grep -q "^run 1 of"; then
+		echo "ok $n $name: the replay token reproduces it in one run"
+	else
+		echo "not ok $n $name: the replay token reproduces it in one run"
+		echo "$again" | head -10 | sed 's/^/# /'
+		fail=$((fail + 1))
+	fi
 done
+n=$((n + 1))
+f=$dir/no-devtlb-inv.vtd
+if [ "$("$vtdkit" explore "$f" 2>/dev/null)" = "$("$vtdkit" explore "$f" 2>/dev/null)" ]; then
+	echo "ok $n the same exploration twice gives the same result"
+else
+	echo "not ok $n the same exploration twice gives the same result"
+	fail=$((fail + 1))
+fi
 exit $((fail != 0))
