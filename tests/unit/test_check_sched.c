@@ -699,7 +699,7 @@ TEST(sched_lock_protects_read_modify_write)
 struct dl_world {
 	struct sched *s;
 	void *l1, *l2;
-	unsigned runs, finished;
+	unsigned runs, finished, abandoned;
 };
 
 static struct dl_world dl;
@@ -752,6 +752,7 @@ static bool dl_finish(void *arg, struct sched *s, char *msg, size_t msglen)
 	(void)msg;
 	(void)msglen;
 	w->runs++;
+	w->abandoned += sched_abandoned(s);
 	sched_lock_free(s, w->l1);
 	sched_lock_free(s, w->l2);
 	w->l1 = w->l2 = NULL;
@@ -775,9 +776,13 @@ TEST(sched_deadlock_reported)
 			ASSERT_NONNULL(strstr(r.msg, "deadlock"));
 			ASSERT_NE(0, r.token[0]);
 			ASSERT_NONNULL(r.steps);
-			/* The deadlocked run still ran to its end and was judged. */
+			/*
+			 * The deadlocked run was abandoned: finish() saw it, and
+			 * neither task ran on past its blocked lock.
+			 */
 			ASSERT_EQ(r.runs, dl.runs);
-			ASSERT_EQ(2u, dl.finished);
+			ASSERT_EQ(1u, dl.abandoned);
+			ASSERT_EQ(0u, dl.finished);
 
 			/* Its token reproduces it. */
 			{
