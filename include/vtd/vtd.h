@@ -60,6 +60,8 @@ struct vtd_call {
 	struct vtd_device *dev;
 	uint64_t iova, pa, size;
 	unsigned perm;
+	/* attach, detach on return: the device's domain now (NULL: none) */
+	struct vtd_domain *now;
 };
 
 const char *vtd_call_name(enum vtd_call_kind kind);

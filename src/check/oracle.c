@@ -32,7 +32,8 @@
 #define HISTORY		4	/* records kept per page, newest first */
 #define MAX_DOMS	256
 #define MAX_DEVS	VTDM_MAX_DEVICES
-#define MAX_INFLIGHT	64
+#define MAX_INFLIGHT	64	/* device accesses at once */
+#define MAX_FLIGHTS	1024	/* flush calls at once (a ranged flush reports each range) */
 #define HASH_BITS	16
 
 /* One mapping of one page, from map entry to covering flush. */
@@ -70,6 +71,7 @@ struct flight {				/* a flush or call between entry and return */
 };
 
 struct access {				/* a device access between begin and end */
+	const void *key;		/* the model passes the same struct to begin and end */
 	uint16_t sid;
 	uint64_t iova, t_begin;
 	bool used;
@@ -91,7 +93,7 @@ struct chk {
 	struct prec *hash[1u << HASH_BITS];
 	struct { uint16_t sid; struct stay *stay; } devs[MAX_DEVS];
 	unsigned ndevs;
-	struct flight flights[MAX_INFLIGHT];
+	struct flight flights[MAX_FLIGHTS];
 	unsigned nflights;
 	struct access acc[MAX_INFLIGHT];
 	struct freed *freed[1u << 10];	/* table pages freed and not allocated again */
@@ -370,7 +372,7 @@ static struct flight *flight_find(struct chk *c, uint64_t id)
 
 static void flight_start(struct chk *c, uint64_t id)
 {
-	if (c->nflights < MAX_INFLIGHT)
+	if (c->nflights < MAX_FLIGHTS)
 		c->flights[c->nflights++] = (struct flight){ id, c->seq };
 }
 
@@ -406,9 +408,10 @@ static void map_enter(struct chk *c, unsigned d, const struct vtd_call *call)
 	for (uint64_t pg = first; pg <= last; pg++) {
 		struct prec *o = newest(c, d, pg), *n;
 
-		if (o && o->t_unmap_enter == INF)
-			continue;	/* mapped already: libvtd refuses with -EEXIST */
-		if (o && o->t_cov == INF)
+		/* Mapped already: libvtd refuses with -EEXIST (unless that map failed). */
+		if (o && o->t_unmap_enter == INF && !o->failed)
+			continue;
+		if (o && o->t_unmap_enter != INF && o->t_cov == INF)
 			report(c, CHK_REUSE_BEFORE_FLUSH,
 			       "map of IOVA 0x%" PRIx64 " in domain %s (-> pa 0x%" PRIx64
 			       ") while its previous mapping (-> pa 0x%" PRIx64 ", unmapped by call %"
@@ -546,21 +549,28 @@ static void attach_call(struct chk *c, const struct vtd_call *call)
 		*sp = n;
 		return;
 	}
-	/* Return of an attach: this call's stay, and the one it left. */
+	/*
+	 * Return of an attach: this call's stay, and the one it left. A
+	 * failed call says where it left the device (@now): in the old
+	 * domain (nothing changed), or in none. Its caches may still hold
+	 * what the failed call could not invalidate, so a stay a failed call
+	 * ended stays open to translations (uncertain), and no spurious-fault
+	 * verdict is drawn from it.
+	 */
 	for (struct stay *s = *sp; s; s = s->older) {
 		if (s->attach_id == call->id && s->t_exit == INF) {
 			s->t_exit = c->seq;
-			if (call->ret) {	/* failed: the device is not there */
+			if (call->ret) {	/* the device is not there */
 				s->t_leave = s->t_left = c->seq;
 				s->uncertain = true;
 			}
 		} else if (s->detach_id == call->id && s->t_left == INF) {
-			if (call->ret) {
-				/* A failed move may or may not have left: judge loosely. */
-				s->t_leave = INF;
-				s->uncertain = true;
+			if (call->ret && call->now == c->doms[s->dom].ptr) {
+				s->t_leave = INF;	/* refused: still there */
+				s->detach_id = 0;
 			} else {
 				s->t_left = c->seq;
+				s->uncertain |= call->ret != 0;
 			}
 		}
 	}
@@ -707,7 +717,7 @@ void chk_access_begin(struct chk *c, const struct vtdm_access *a)
 	c->seq++;
 	for (unsigned i = 0; i < MAX_INFLIGHT; i++)
 		if (!c->acc[i].used) {
-			c->acc[i] = (struct access){ a->sid, a->iova, c->seq, true };
+			c->acc[i] = (struct access){ a, a->sid, a->iova, c->seq, true };
 			break;
 		}
 	pthread_mutex_unlock(&c->lock);
@@ -745,7 +755,7 @@ static void judge(struct chk *c, const struct vtdm_access *a, const struct vtdm_
 		const struct stay *stale_stay = NULL;
 
 		for (const struct stay *s = stays; s; s = s->older) {
-			uint64_t s1 = s->t_left == INF ? INF : s->t_left;
+			uint64_t s1 = s->t_left == INF || s->uncertain ? INF : s->t_left;
 
 			for (const struct prec *p = newest(c, s->dom, page); p; p = p->older) {
 				if (p->pa != q)
@@ -837,12 +847,25 @@ void chk_access_end(struct chk *c, const struct vtdm_access *a, const struct vtd
 	pthread_mutex_lock(&c->lock);
 	c->seq++;
 	tb = c->seq;
-	for (unsigned i = 0; i < MAX_INFLIGHT; i++)
-		if (c->acc[i].used && c->acc[i].sid == a->sid && c->acc[i].iova == a->iova) {
-			tb = c->acc[i].t_begin;
-			c->acc[i].used = false;
+	/* Its begin: the same struct (as the model passes), else the oldest alike. */
+	int found = -1;
+
+	for (int i = 0; i < MAX_INFLIGHT; i++) {
+		const struct access *e = &c->acc[i];
+
+		if (!e->used || e->sid != a->sid || e->iova != a->iova)
+			continue;
+		if (e->key == a) {
+			found = i;
 			break;
 		}
+		if (found < 0 || e->t_begin < c->acc[found].t_begin)
+			found = i;
+	}
+	if (found >= 0) {
+		tb = c->acc[found].t_begin;
+		c->acc[found].used = false;
+	}
 	if (a->pasid != VTD_NO_PASID) {
 		c->unjudged++;
 	} else {

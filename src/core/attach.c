@@ -319,7 +319,8 @@ static uint16_t did_on(struct vtd_domain *dom, struct vtd_unit *u)
 	return did;
 }
 
-static int attach(struct vtd_domain *dom, struct vtd_device *dev)
+/* @now: where the device is when the call returns (for vtd_call). */
+static int attach(struct vtd_domain *dom, struct vtd_device *dev, struct vtd_domain **now)
 {
 	struct vtd *v = dom->v;
 	struct vtd_unit *u = dev->unit;
@@ -417,6 +418,7 @@ static int attach(struct vtd_domain *dom, struct vtd_device *dev)
 	}
 	dev->domain = dom;
 	dom->ndevs++;
+	*now = dom;
 	vtd_unlock(v, v->lock);
 	vtd_trace(v, &ev);
 	return 0;
@@ -432,6 +434,7 @@ err_tags:
 err_put:
 	domain_unit_put(dom, u);
 out:
+	*now = dev->domain;
 	vtd_unlock(v, v->lock);
 	return ret;
 }
@@ -442,12 +445,12 @@ int vtd_attach(struct vtd_domain *dom, struct vtd_device *dev)
 	int ret;
 
 	vtd_call_enter(dom->v, &c);
-	ret = attach(dom, dev);
+	ret = attach(dom, dev, &c.now);
 	vtd_call_exit(dom->v, &c, ret);
 	return ret;
 }
 
-static int detach(struct vtd_device *dev)
+static int detach(struct vtd_device *dev, struct vtd_domain **now)
 {
 	struct vtd *v = dev->v;
 	struct vtd_domain *old;
@@ -469,6 +472,7 @@ static int detach(struct vtd_device *dev)
 		old->ndevs--;
 		dev->domain = NULL;
 	}
+	*now = dev->domain;
 	vtd_unlock(v, v->lock);
 	return ret;
 }
@@ -479,7 +483,7 @@ int vtd_detach(struct vtd_device *dev)
 	int ret;
 
 	vtd_call_enter(dev->v, &c);
-	ret = detach(dev);
+	ret = detach(dev, &c.now);
 	vtd_call_exit(dev->v, &c, ret);
 	return ret;
 }

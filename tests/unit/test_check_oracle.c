@@ -734,3 +734,73 @@ TEST(oracle_kind_names)
 	EXPECT_EQ(-1, chk_kind_lookup("stale-after-unmap "));
 	EXPECT_EQ(-1, chk_kind_lookup(""));
 }
+
+/* ---- Failed calls: where they leave the device, and a map retried ---- */
+
+/* An attach or detach returning @ret with the device left in @now. */
+static uint64_t attach_left(struct rig *r, enum vtd_call_kind k, struct vtd_domain *dom,
+			    int64_t ret, struct vtd_domain *now)
+{
+	struct vtd_call call = enter(r, k, dom, r->dev, 0, 0, 0, 0);
+
+	call.now = now;
+	leave(r, call, ret);
+	return call.id;
+}
+
+TEST_F(oracle, failed_detach_leaves_translations_allowed)
+{
+	struct rig *r = &self->r;
+
+	map(r, r->a, IOVA, PA, PG, VTD_PERM_RW);
+	attach(r, r->a, 0);
+	attach_left(r, VTD_CALL_DETACH, NULL, -ETIMEDOUT, NULL);
+	/* Its invalidation failed: a cache may still translate, and may fault. */
+	dma(r, IOVA, false, 0, PA, true);
+	dma(r, IOVA, false, 6, 0, false);
+	expect_none(r);
+}
+
+TEST_F(oracle, refused_move_keeps_the_old_stay)
+{
+	struct rig *r = &self->r;
+
+	attach(r, r->a, 0);
+	map(r, r->a, IOVA, PA, PG, VTD_PERM_RW);
+	attach_left(r, VTD_CALL_ATTACH, r->b, -EINVAL, r->a);
+	dma(r, IOVA, false, 0, PA, false);
+	expect_none(r);
+	/* Still attached to A for certain: a fault on its mapping is spurious. */
+	dma(r, IOVA, false, 6, 0, false);
+	expect_one(r, CHK_SPURIOUS_FAULT, "although domain A mapped it", NULL);
+}
+
+TEST_F(oracle, failed_map_retried_elsewhere_is_recorded)
+{
+	struct rig *r = &self->r;
+	struct vtd_call m = enter(r, VTD_CALL_MAP, r->a, NULL, IOVA, PA, PG, VTD_PERM_RW);
+
+	attach(r, r->a, 0);
+	leave(r, m, -ETIMEDOUT);
+	map(r, r->a, IOVA, PA2, PG, VTD_PERM_RW);
+	dma(r, IOVA, true, 0, PA2, false);
+	/* The failed map's entry may still be cached: not blamed either. */
+	dma(r, IOVA, true, 0, PA, false);
+	expect_none(r);
+}
+
+TEST_F(oracle, two_accesses_in_flight_pair_oldest_first)
+{
+	struct rig *r = &self->r;
+
+	map(r, r->a, IOVA, PA, PG, VTD_PERM_RW);
+	attach(r, r->a, 0);
+	begin(r, IOVA, false);			/* before the unmap */
+	unmap(r, r->a, IOVA, PG);
+	flush(r, VTD_CALL_FLUSH_ALL, r->a, 0, UINT64_MAX, 0);
+	begin(r, IOVA, false);			/* after its flush */
+	end(r, IOVA, false, 0, PA, false);	/* the first: began while mapped */
+	expect_none(r);
+	end(r, IOVA, false, 0, PA, false);	/* the second: stale */
+	expect_one(r, CHK_STALE_AFTER_UNMAP, "through the stale mapping IOVA 0x5000", NULL);
+}
