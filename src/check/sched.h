@@ -5,10 +5,9 @@
  * yield points, lock acquisitions, polls). Which task runs next is the
  * only choice in a run, so a run is fully determined by its choices.
  *
- * Each task runs on its own pthread, but only the task holding the baton
- * runs: the others wait in the scheduler. That keeps stacks, sanitizers
- * and debuggers ordinary, and the run exactly as determined as on one OS
- * thread.
+ * All tasks run on the calling OS thread, as ucontext fibers: a switch
+ * happens only where a task calls into the scheduler, so a run is as
+ * determined as a single-threaded program.
  *
  * The explorer (sched_explore) runs a scenario many times: random
  * schedules from a seed, or every schedule up to a preemption bound with
