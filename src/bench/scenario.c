@@ -1186,7 +1186,7 @@ static int parse_command(struct parser *p, char **tok, int ntok)
 		return perr(p, "unknown command '%.*s%s' (commands: iommu, device, domain, attach, "
 			    "detach, map, unmap, flush, dma, dma_map, dma_unmap, advance, repeat, "
 			    "gather, expect)", QTOK(tok[0]));
-	if (p->thread_open >= 0) {
+	if (p->thread_open >= 0 && strcmp(tok[0], "thread")) {
 		static const char *const ok_cpu[] = { "attach", "detach", "map", "unmap", "flush",
 						      "dma_map", "dma_unmap", "advance", "repeat",
 						      "gather", NULL };

@@ -11,12 +11,21 @@ n=0
 fail=0
 files=$(ls "$dir"/*.vtd)
 echo "TAP version 13"
-echo "1..$(($(echo "$files" | wc -l) * 3 + 1))"
+echo "1..$(($(echo "$files" | wc -l) * 4 + 3))"
 for f in $files; do
 	spec=$(sed -n 's/^# litmus: //p' "$f")
 	knob=$(echo "$spec" | sed -n 's/.*inject=\([^ ]*\).*/\1/p')
 	kind=$(echo "$spec" | sed -n 's/.*expect=\([^ ]*\).*/\1/p')
 	name=$(basename "$f" .vtd)
+	n=$((n + 1))
+	# vtdkit run: the thread blocks one after the other, still judged.
+	if out=$("$vtdkit" run "$f" 2>&1); then
+		echo "ok $n $name: vtdkit run (threads in file order) passes"
+	else
+		echo "not ok $n $name: vtdkit run (threads in file order) passes"
+		echo "$out" | head -10 | sed 's/^/# /'
+		fail=$((fail + 1))
+	fi
 	n=$((n + 1))
 	if out=$("$vtdkit" explore "$f" 2>&1); then
 		echo "ok $n $name: clean up to its bound"
@@ -57,6 +66,22 @@ if [ "$("$vtdkit" explore "$f" 2>/dev/null)" = "$("$vtdkit" explore "$f" 2>/dev/
 	echo "ok $n the same exploration twice gives the same result"
 else
 	echo "not ok $n the same exploration twice gives the same result"
+	fail=$((fail + 1))
+fi
+n=$((n + 1))
+out=$("$vtdkit" explore "$dir/../scenarios/lazy-256.vtd" 2>&1)
+if [ $? -eq 2 ] && echo "$out" | grep -q "no thread blocks to explore"; then
+	echo "ok $n a scenario without threads is an error (exit 2)"
+else
+	echo "not ok $n a scenario without threads is an error (exit 2)"
+	fail=$((fail + 1))
+fi
+n=$((n + 1))
+out=$("$vtdkit" explore --replay x:1 "$f" 2>&1)
+if [ $? -eq 2 ] && echo "$out" | grep -q "bad replay token 'x:1'"; then
+	echo "ok $n a malformed replay token is an error (exit 2)"
+else
+	echo "not ok $n a malformed replay token is an error (exit 2)"
 	fail=$((fail + 1))
 fi
 exit $((fail != 0))

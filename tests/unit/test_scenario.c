@@ -165,6 +165,44 @@ static const struct bad bad_rows[] = {
 	{ "expect qi argument", BASE "expect qi now\nend\n", 4,
 	  "unexpected argument 'now' (usage: expect qi)" },
 
+	/* thread blocks, explore and inject (docs/checker.md) */
+	{ "thread without end", BASE "thread t cpu\nmap d 0 0 4K\n", 4, "thread block has no 'end'" },
+	{ "thread without steps", BASE "thread t cpu\nend\n", 5,
+	  "thread 't' of line 4 has no steps" },
+	{ "thread kind", BASE "thread t gpu\n", 4, "thread kind 'gpu' is not cpu or dma" },
+	{ "dma thread without device", BASE "thread t dma\n", 4,
+	  "missing BDF (usage: thread NAME dma BDF)" },
+	{ "cpu thread with a device", BASE "thread t cpu 00:01.0\n", 4,
+	  "unexpected argument '00:01.0' (usage: thread NAME cpu)" },
+	{ "thread twice", BASE "thread t cpu\nflush d\nend\nthread t cpu\n", 7,
+	  "thread 't' is declared twice (first on line 4)" },
+	{ "thread in thread", BASE "thread t cpu\nthread u cpu\n", 5,
+	  "thread block inside the thread block of line 4" },
+	{ "dma in a cpu thread", BASE "thread t cpu\ndma 00:01.0 0 4 read\n", 5,
+	  "'dma' inside cpu thread 't' of line 4 (a cpu thread runs attach, detach, map, unmap, "
+	  "flush, dma_map, dma_unmap, advance, repeat and gather; a dma thread runs dma, advance "
+	  "and repeat)" },
+	{ "expect in a thread", BASE "thread t cpu\nexpect counter qi.submit == 0\n", 5,
+	  "'expect' inside cpu thread 't' of line 4 (a cpu thread runs attach, detach, map, "
+	  "unmap, flush, dma_map, dma_unmap, advance, repeat and gather; a dma thread runs dma, "
+	  "advance and repeat)" },
+	{ "dma expect= in a thread", BASE "thread t dma 00:01.0\ndma 00:01.0 0 4 read expect=ok\n",
+	  5, "expect= inside thread 't' (the checker judges every DMA of a thread)" },
+	{ "other device in a dma thread",
+	  "iommu a\ndevice 00:01.0 iommu=a\ndevice 00:02.0 iommu=a\n"
+	  "thread t dma 00:01.0\ndma 00:02.0 0 4 read\n", 5,
+	  "dma from 00:02.0 inside the dma thread of 00:01.0 (line 4)" },
+	{ "step after the threads", BASE "thread t cpu\nflush d\nend\nflush d\n", 7,
+	  "'flush' after the thread blocks (only thread, explore and inject lines may follow "
+	  "them)" },
+	{ "unknown knob", BASE "inject no-flush\n", 4,
+	  "unknown fault-injection knob 'no-flush' (see docs/checker.md)" },
+	{ "explore twice", BASE "explore\nexplore runs=2\n", 5, "a second explore line" },
+	{ "explore runs 0", BASE "explore runs=0\n", 4, "runs '0' is not 1 to 100000000" },
+	{ "explore bound", BASE "explore preemptions=17\n", 4, "preemptions '17' is more than 16" },
+	{ "explore key", BASE "explore depth=3\n", 4,
+	  "unknown key 'depth' (usage: explore [runs=N] [seed=S] [preemptions=K])" },
+
 	/* expect qi blocks */
 	{ "block without end", BASE "expect qi\n  iotlb_inv a: 0 0 0 0\n", 4,
 	  "expect qi block has no 'end'" },
