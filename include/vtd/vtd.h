@@ -217,6 +217,7 @@ struct vtd_gather {
 	uint64_t *freelist;	/* table pages to free after the flush */
 	size_t nfree, cap;
 	bool queued;
+	bool unlinked;		/* tables were unlinked: no invalidation hint (IH=0) */
 };
 
 void vtd_gather_init(struct vtd_gather *g);

@@ -1934,6 +1934,7 @@ static enum scenario_status run_dma_api(struct run *r, const struct step *st)
 
 static enum scenario_status run_advance(struct run *r, const struct step *st)
 {
+	sched_touch(r->sched, SK_TIME, 0, true);
 	vtdm_clock_step(r->m, st->value);
 	for (unsigned i = 0; i < r->s->ndoms; i++)
 		if (r->dmas[i])
@@ -2385,10 +2386,13 @@ enum scenario_status scenario_explore(struct scenario *s, const char *name,
 	} else if (o->replay) {
 		fprintf(out, "%s: replayed schedule %s: no violation\n", name, o->replay);
 	} else if (so.preemptions >= 0) {
-		fprintf(out, "%s: %u schedules, %s up to %d preemption%s (%u cut short by sleep sets, "
-			"longest %" PRIu64 " scheduling points): no violation\n", name, res.runs,
-			res.complete ? "every schedule" : "NOT every schedule (run cap reached)",
-			so.preemptions, so.preemptions == 1 ? "" : "s", res.pruned, res.max_depth);
+		fprintf(out, "%s: %u schedules %s with at most %d preemption%s%s (%u ended early as "
+			"redundant; longest %" PRIu64 " scheduling points): no violation\n", name,
+			res.runs, res.complete ? "cover every schedule" :
+			"do NOT cover every schedule (run cap reached)",
+			so.preemptions, so.preemptions == 1 ? "" : "s",
+			so.sleep_sets ? ", up to sleep-set equivalence" : "", res.pruned,
+			res.max_depth);
 		if (!res.complete)
 			status = SCENARIO_FAILED;
 	} else {

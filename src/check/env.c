@@ -5,6 +5,7 @@
  * (the sleep sets' independence relation, sched.c).
  */
 #include <inttypes.h>
+#include <sched.h>
 #include "check/env.h"
 #include "fmt/bits.h"
 
@@ -144,10 +145,18 @@ static void e_lock_free(void *ctx, void *lock)
 		e->inner->lock_free(e->inner_ctx, lock);
 }
 
+/*
+ * Time: a read of the clock depends on every explicit step of it (a
+ * poll's wait, `advance`). The cost every model operation charges also
+ * moves the clock, but keying it would make every two steps dependent;
+ * the decisions taken on time (flush-queue timers, wait time-outs) have
+ * thresholds far beyond what reordering two steps shifts (docs/checker.md).
+ */
 static uint64_t e_now(void *ctx)
 {
 	struct chk_env *e = ctx;
 
+	sched_touch(e->s, SK_TIME, 0, false);
 	return e->inner->now_ns(e->inner_ctx);
 }
 
@@ -155,6 +164,7 @@ static void e_relax(void *ctx)
 {
 	struct chk_env *e = ctx;
 
+	sched_touch(e->s, SK_TIME, 0, true);
 	e->inner->relax(e->inner_ctx);
 	sched_spin(e->s);
 }
@@ -296,17 +306,30 @@ static void h_yield(void *ctx, const struct vtdm_point *p)
 {
 	struct chk_env *e = ctx;
 
-	if (p->where == VTDM_Y_WALK_STEP && e->oracle)
-		chk_walk_read(e->oracle, p->unit, p->sid, p->addr);
-	if (!e->s)
-		return;
-	if (p->where == VTDM_Y_DESC)
-		sched_drain(e->s);	/* in-flight requests finish first */
-	sched_point(e->s, (unsigned)p->where < ARRAY_SIZE(model_points) ?
-			  model_points[p->where] : "?");
+	if (e->s) {
+		sched_point(e->s, (unsigned)p->where < ARRAY_SIZE(model_points) ?
+				  model_points[p->where] : "?");
+		/* After the point: no access can start before this descriptor runs. */
+		if (p->where == VTDM_Y_DESC)
+			sched_drain(e->s);
+	} else if (p->where == VTDM_Y_DESC && p->unit < VTDM_MAX_UNITS) {
+		/*
+		 * Real threads: the unit drains the requests it is translating
+		 * before it processes a descriptor, as hardware does (an
+		 * invalidation completes only once no request can still use
+		 * what it removes). The machine lock is not held here.
+		 */
+		while (__atomic_load_n(&e->inflight[p->unit], __ATOMIC_ACQUIRE))
+			sched_yield();
+	}
 	switch (p->where) {
 	case VTDM_Y_WALK_STEP:
+		/* What it reads depends on memory, and on the unit's caches and write buffer. */
 		sched_touch(e->s, SK_MEM, p->addr >> 3, false);
+		sched_touch(e->s, SK_UNIT, p->unit, false);
+		sched_touch(e->s, SK_POOL, 0, false);	/* the oracle's freed pages */
+		if (e->oracle)
+			chk_walk_read(e->oracle, p->unit, p->sid, p->addr);
 		break;
 	case VTDM_Y_LOOKUP:
 		sched_touch(e->s, SK_UNIT, p->unit, false);
@@ -326,7 +349,11 @@ static void h_access_begin(void *ctx, const struct vtdm_access *a)
 	struct chk_env *e = ctx;
 
 	sched_touch(e->s, SK_ORACLE, 0, true);
+	sched_touch(e->s, SK_UNIT, a->unit, true);	/* time-outs checked, faults recorded */
+	sched_touch(e->s, SK_TIME, 0, false);
 	sched_access(e->s, true);
+	if (a->unit < VTDM_MAX_UNITS)
+		__atomic_add_fetch(&e->inflight[a->unit], 1, __ATOMIC_ACQ_REL);
 	if (e->oracle)
 		chk_access_begin(e->oracle, a);
 	sched_log(e->s, "%s 0x%" PRIx64 " begins", a->ats ? "ATS request" :
@@ -338,7 +365,10 @@ static void h_access_end(void *ctx, const struct vtdm_access *a, const struct vt
 	struct chk_env *e = ctx;
 
 	sched_touch(e->s, SK_ORACLE, 0, true);
+	sched_touch(e->s, SK_UNIT, a->unit, true);
 	sched_access(e->s, false);
+	if (a->unit < VTDM_MAX_UNITS)
+		__atomic_sub_fetch(&e->inflight[a->unit], 1, __ATOMIC_ACQ_REL);
 	if (e->oracle)
 		chk_access_end(e->oracle, a, x);
 	if (x->fault)

@@ -20,6 +20,7 @@ struct chk_env {
 	struct vtdm *m;
 	struct chk *oracle;		/* NULL: nothing judged */
 	struct sched *s;		/* NULL: real threads */
+	unsigned inflight[VTDM_MAX_UNITS];	/* device accesses under way (atomic) */
 };
 
 /* The ops table to hand vtd_create() with a struct chk_env as its ctx. */

@@ -514,6 +514,14 @@ static struct stay *current_stay(struct chk *c, uint16_t sid)
 	return sp && *sp && (*sp)->t_leave == INF ? *sp : NULL;
 }
 
+/* A call on the device succeeded: what earlier failures left is settled. */
+static void settle(struct stay *s)
+{
+	for (; s; s = s->older)
+		if (s->t_left != INF)
+			s->uncertain = false;
+}
+
 static void attach_call(struct chk *c, const struct vtd_call *call)
 {
 	uint16_t sid = vtd_device_sid(call->dev);
@@ -551,28 +559,49 @@ static void attach_call(struct chk *c, const struct vtd_call *call)
 	}
 	/*
 	 * Return of an attach: this call's stay, and the one it left. A
-	 * failed call says where it left the device (@now): in the old
-	 * domain (nothing changed), or in none. Its caches may still hold
-	 * what the failed call could not invalidate, so a stay a failed call
-	 * ended stays open to translations (uncertain), and no spurious-fault
-	 * verdict is drawn from it.
+	 * failed call says where it left the device (@now). Refused with
+	 * nothing changed: the new stay never was, the old one goes on.
+	 * Otherwise the stays it ended are *uncertain*: a cache may still
+	 * hold what the failed call could not invalidate, so translations
+	 * through them are allowed, and no spurious-fault verdict is drawn,
+	 * until a later call on the device succeeds.
 	 */
-	for (struct stay *s = *sp; s; s = s->older) {
-		if (s->attach_id == call->id && s->t_exit == INF) {
-			s->t_exit = c->seq;
-			if (call->ret) {	/* the device is not there */
-				s->t_leave = s->t_left = c->seq;
-				s->uncertain = true;
-			}
-		} else if (s->detach_id == call->id && s->t_left == INF) {
-			if (call->ret && call->now == c->doms[s->dom].ptr) {
-				s->t_leave = INF;	/* refused: still there */
-				s->detach_id = 0;
-			} else {
-				s->t_left = c->seq;
-				s->uncertain |= call->ret != 0;
-			}
+	struct stay **np = NULL, *old = NULL;
+
+	for (struct stay **pp = sp; *pp; pp = &(*pp)->older) {
+		if ((*pp)->attach_id == call->id && (*pp)->t_exit == INF)
+			np = pp;
+		else if ((*pp)->detach_id == call->id && (*pp)->t_left == INF)
+			old = *pp;
+	}
+	if (!call->ret) {
+		settle(*sp);
+		if (np)
+			(*np)->t_exit = c->seq;
+		if (old)
+			old->t_left = c->seq;
+		return;
+	}
+	if (old ? call->now == c->doms[old->dom].ptr : !call->now) {
+		if (np) {
+			struct stay *gone = *np;
+
+			*np = gone->older;
+			free(gone);
 		}
+		if (old) {
+			old->t_leave = INF;
+			old->detach_id = 0;
+		}
+		return;
+	}
+	if (np) {
+		(*np)->t_exit = (*np)->t_leave = (*np)->t_left = c->seq;
+		(*np)->uncertain = true;
+	}
+	if (old) {
+		old->t_left = c->seq;
+		old->uncertain = true;
 	}
 }
 
@@ -580,6 +609,8 @@ static void detach_exit(struct chk *c, const struct vtd_call *call)
 {
 	struct stay **sp = dev_stays(c, vtd_device_sid(call->dev), false);
 
+	if (sp && !call->ret)
+		settle(*sp);
 	for (struct stay *s = sp ? *sp : NULL; s; s = s->older)
 		if (s->detach_id == call->id && s->t_left == INF) {
 			s->t_left = c->seq;
@@ -723,9 +754,18 @@ void chk_access_begin(struct chk *c, const struct vtdm_access *a)
 	pthread_mutex_unlock(&c->lock);
 }
 
-static bool overlaps(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
+static uint64_t max3(uint64_t a, uint64_t b, uint64_t c)
 {
-	return a0 <= b1 && b0 <= a1;	/* inclusive; INF is open-ended */
+	uint64_t m = a > b ? a : b;
+
+	return m > c ? m : c;
+}
+
+static uint64_t min3(uint64_t a, uint64_t b, uint64_t c)
+{
+	uint64_t m = a < b ? a : b;
+
+	return m < c ? m : c;	/* INF is open-ended */
 }
 
 static const char *perm_str(unsigned perm)
@@ -760,8 +800,8 @@ static void judge(struct chk *c, const struct vtdm_access *a, const struct vtdm_
 			for (const struct prec *p = newest(c, s->dom, page); p; p = p->older) {
 				if (p->pa != q)
 					continue;
-				if (overlaps(tb, te, s->t_enter, s1) &&
-				    overlaps(tb, te, p->t_map_enter, p->t_cov)) {
+				/* One instant of the access when both the stay and the mapping held. */
+				if (max3(tb, s->t_enter, p->t_map_enter) <= min3(te, s1, p->t_cov)) {
 					if ((need & p->perm) == need)
 						return;
 					/* Too weak; another valid mapping may still allow it. */

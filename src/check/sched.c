@@ -296,7 +296,12 @@ static void do_abort(struct sched *s, const char *fmt, ...)
 
 	if (s->aborted)
 		return;
-	s->aborted = true;
+	/*
+	 * The run is abandoned: its tasks stay suspended where they are and
+	 * the explorer gets the baton back (the world cannot be torn down
+	 * safely in the middle of its calls; sched_abandoned tells it).
+	 */
+	s->aborted = s->abandoned = true;
 	va_start(ap, fmt);
 	vsnprintf(s->abort_msg, sizeof(s->abort_msg), fmt, ap);
 	va_end(ap);
@@ -314,16 +319,13 @@ static int decide(struct sched *s, int cur)
 	bool cur_en = cur >= 0 && (en >> cur & 1);
 	int basic, chosen;
 
-	/*
-	 * A deadlock or a runaway run is abandoned: its tasks stay suspended
-	 * where they are and the explorer gets the baton back (their world
-	 * cannot be torn down safely; sched_abandoned tells the world).
-	 */
+	/* A deadlocked, runaway or diverging run is abandoned (do_abort). */
+	if (s->abandoned)
+		return -1;
 	if (!en) {
 		for (int i = 0; i < s->ntasks; i++)
 			if (!s->tasks[i].finished) {
 				do_abort(s, "deadlock: every task left is blocked");
-				s->abandoned = true;
 				return -1;
 			}
 		return -1;
@@ -331,18 +333,23 @@ static int decide(struct sched *s, int cur)
 	if (++s->depth > (s->o->max_steps ? s->o->max_steps : DEFAULT_STEPS)) {
 		do_abort(s, "a run took more than %u scheduling points",
 			 s->o->max_steps ? s->o->max_steps : DEFAULT_STEPS);
-		s->abandoned = true;
 		return -1;
 	}
 	basic = cur_en ? cur : lowest(en);
-	if (s->aborted)
-		return basic;
 	/* A schedule token forces its choices; a seed token replays a random run. */
 	if ((s->o->replay && s->o->replay[0] == 'x') || s->nforced) {
 		chosen = basic;
-		for (size_t i = 0; i < s->nforced; i++)
-			if (s->forced[i].at == s->depth - 1 && (en >> s->forced[i].task & 1))
-				chosen = s->forced[i].task;
+		for (size_t i = 0; i < s->nforced; i++) {
+			if (s->forced[i].at != s->depth - 1)
+				continue;
+			if (!(en >> s->forced[i].task & 1)) {
+				do_abort(s, "the replay token's task %d cannot run at decision %" PRIu64
+					 " (a token of another scenario or knob?)", s->forced[i].task,
+					 s->depth - 1);
+				return -1;
+			}
+			chosen = s->forced[i].task;
+		}
 		if (!s->exhaustive)
 			return chosen;
 	}
@@ -369,7 +376,7 @@ static int decide(struct sched *s, int cur)
 
 		if (!(en >> d->chosen & 1)) {
 			do_abort(s, "replay diverged at decision %zu (a run is not deterministic)", i);
-			return basic;
+			return -1;
 		}
 		return d->chosen;
 	}
@@ -552,7 +559,7 @@ void sched_lock(struct sched *s, void *lock)
 	while (l->owner >= 0 && !s->aborted) {
 		if (l->owner == t->idx) {
 			do_abort(s, "task %s takes a lock it holds", t->name);
-			break;
+			reschedule(s, t);	/* abandoned: never comes back */
 		}
 		t->blocked_on = l;
 		t->what = "lock (blocked)";
@@ -855,6 +862,13 @@ int sched_explore(const struct sched_world *w, const struct sched_opts *o,
 			s->rng = 1;
 		msg[0] = 0;
 		rc = run_once(s, w, &viol, msg, sizeof(msg));
+		for (size_t i = 0; o->replay && !rc && i < s->nforced; i++)
+			if (s->forced[i].at >= s->depth) {
+				snprintf(msg, sizeof(msg), "the replay token names decision %" PRIu64
+					 ", past the end of the run (%" PRIu64 " decisions)",
+					 s->forced[i].at, s->depth);
+				rc = -1;
+			}
 		r->runs++;
 		r->pruned += s->pruned;
 		if (s->depth > r->max_depth)

@@ -32,6 +32,7 @@ enum sched_key_class {
 	SK_OBJ,			/* a lock, or what it guards (sched_lock_id) */
 	SK_ORACLE,		/* the oracle's record: calls and device accesses */
 	SK_POOL,		/* the table-page allocator */
+	SK_TIME,		/* the virtual clock: read by now_ns, written by waits and advance */
 };
 
 /* ---- Inside a run (called from task context) ---- */

@@ -40,6 +40,7 @@ struct fq_entry {
 	uint64_t start, end;		/* lazy-ranged: what to invalidate (inclusive) */
 	uint64_t *freelist;		/* table pages to free after the flush */
 	size_t nfree;
+	bool unlinked;			/* tables unlinked (their flush has no IH) */
 	uint64_t counter;		/* flush_start when queued */
 	uint64_t when;			/* ops->now_ns when queued */
 };
@@ -294,7 +295,7 @@ static void fq_flush_ranged_locked(struct vtd_dma *d, struct fq *q)
 		const struct fq_entry *e = &q->ring[(q->head + i) % d->fq_size];
 
 		r[i] = (struct vtd_span){ e->start, e->end };
-		tables |= e->nfree != 0;
+		tables |= e->nfree != 0 || e->unlinked;
 	}
 	qsort(r, q->n, sizeof(*r), range_cmp);
 	for (unsigned i = 0; i < q->n; i++) {
@@ -314,14 +315,20 @@ static void fq_flush_ranged_locked(struct vtd_dma *d, struct fq *q)
 		struct vtd_call *c = calloc(n, sizeof(*c));
 		int ret;
 
-		for (unsigned i = 0; c && i < n; i++) {
+		if (!c) {	/* no room to report the ranges: the domain, then */
+			domain_flush(d, UINT64_MAX);
+			fq_release_locked(d, q);
+			free(r);
+			return;
+		}
+		for (unsigned i = 0; i < n; i++) {
 			c[i] = (struct vtd_call){ .kind = VTD_CALL_FLUSH_RANGE, .dom = d->dom,
 						  .iova = r[i].start,
 						  .size = r[i].end - r[i].start + 1 };
 			vtd_call_enter(d->v, &c[i]);
 		}
 		ret = cache_tag_flush_ranges(d->dom, r, n, !tables);
-		for (unsigned i = 0; c && i < n; i++)
+		for (unsigned i = 0; i < n; i++)
 			vtd_call_exit(d->v, &c[i], ret);
 		free(c);
 
@@ -406,7 +413,7 @@ static void unmap_ranges(struct vtd_dma *d, struct vtd_device *dev, uint64_t iov
 		int ret;
 
 		vtd_call_enter(v, &c);
-		ret = cache_tag_flush_range(d->dom, iova, iova + size - 1, !g.nfree);
+		ret = cache_tag_flush_range(d->dom, iova, iova + size - 1, !g.nfree && !g.unlinked);
 		vtd_call_exit(v, &c, ret);
 
 		vtd_unlock(v, q->lock);
@@ -427,7 +434,7 @@ static void unmap_ranges(struct vtd_dma *d, struct vtd_device *dev, uint64_t iov
 	 */
 	*e = (struct fq_entry){
 		.iova = iova, .size = size, .start = iova, .end = iova + size - 1,
-		.freelist = g.freelist, .nfree = g.nfree,
+		.freelist = g.freelist, .nfree = g.nfree, .unlinked = g.unlinked,
 		.counter = (fq_count_point(d),
 			    __atomic_fetch_add(&d->flush_start, 0, __ATOMIC_SEQ_CST)),
 		.when = v->ops->now_ns(v->ctx),

@@ -310,6 +310,8 @@ static uint64_t unmap(struct vtd_domain *dom, uint64_t iova, uint64_t size, stru
 		if (hi > g->end)
 			g->end = hi;
 	}
+	/* Even if a knob frees them early, the flush must drop cached pointers to them. */
+	g->unlinked |= mine.nfree != 0;
 	for (size_t i = 0; i < mine.nfree; i++) {
 		/* Knob free-table-before-flush: the pages go back before any flush. */
 		if (KNOB(dom->v, FREE_TABLE_BEFORE_FLUSH)) {
@@ -352,7 +354,7 @@ static int iotlb_sync(struct vtd_domain *dom, struct vtd_gather *g)
 		return 0;
 
 	if (!gather_empty(g)) {
-		ret = cache_tag_flush_range(dom, g->start, g->end, g->nfree == 0);
+		ret = cache_tag_flush_range(dom, g->start, g->end, g->nfree == 0 && !g->unlinked);
 		/* The range flush failed: try the whole domain before freeing anything. */
 		if (ret && g->nfree)
 			ret = cache_tag_flush_all(dom);
@@ -370,6 +372,7 @@ static int iotlb_sync(struct vtd_domain *dom, struct vtd_gather *g)
 	g->start = UINT64_MAX;
 	g->end = 0;
 	g->pgsize = 0;
+	g->unlinked = false;
 	return ret;
 }
 

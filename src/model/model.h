@@ -125,6 +125,7 @@ struct vtdm_access {
 	uint64_t iova;		/* the page's address (not page-aligned: first byte in this page) */
 	bool write;
 	bool ats;		/* an ATS translation request, not a DMA */
+	unsigned unit;		/* the unit translating it */
 };
 
 struct vtdm_hooks {

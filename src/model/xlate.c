@@ -838,7 +838,7 @@ int vtdm_dma(struct vtdm *m, uint16_t sid, uint32_t pasid, uint64_t iova, void *
 		uint64_t off = iova & (VTD_PAGE_SIZE - 1);
 		size_t n = (size_t)(VTD_PAGE_SIZE - off) < len ? (size_t)(VTD_PAGE_SIZE - off) : len;
 		struct req r = { sid, pasid, iova, write, REQ_UNTRANSLATED };
-		struct vtdm_access a = { sid, pasid, iova, write, false };
+		struct vtdm_access a = { sid, pasid, iova, write, false, u->idx };
 		struct vtdm_xlate px;
 
 		vtdm_access_begin(m, &a);
@@ -881,7 +881,7 @@ int vtdm_ats_translate(struct vtdm *m, uint16_t sid, uint32_t pasid, uint64_t io
 	pthread_mutex_lock(&m->lock);
 	u = unit_for(m, sid, &d);
 	if (u && d && d->cfg.ats && (u->ecap & ECAP_DT)) {
-		struct vtdm_access a = { sid, pasid, iova, false, true };
+		struct vtdm_access a = { sid, pasid, iova, false, true, u->idx };
 		struct vtdm_point p = { VTDM_Y_LOOKUP, u->idx, sid, 0 };
 
 		vtdm_access_begin(m, &a);

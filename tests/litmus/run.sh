@@ -61,7 +61,7 @@ for f in $files; do
 	fi
 done
 n=$((n + 1))
-f=$dir/no-devtlb-inv.vtd
+f=$dir/unlocked-tag-walk.vtd
 if [ "$("$vtdkit" explore "$f" 2>/dev/null)" = "$("$vtdkit" explore "$f" 2>/dev/null)" ]; then
 	echo "ok $n the same exploration twice gives the same result"
 else

@@ -804,3 +804,41 @@ TEST_F(oracle, two_accesses_in_flight_pair_oldest_first)
 	end(r, IOVA, false, 0, PA, false);	/* the second: stale */
 	expect_one(r, CHK_STALE_AFTER_UNMAP, "through the stale mapping IOVA 0x5000", NULL);
 }
+
+TEST_F(oracle, refused_attach_never_opens_the_new_domain)
+{
+	struct rig *r = &self->r;
+
+	attach(r, r->a, 0);
+	map(r, r->b, IOVA, PA2, PG, VTD_PERM_RW);
+	attach_left(r, VTD_CALL_ATTACH, r->b, -EINVAL, r->a);
+	dma(r, IOVA, false, 0, PA2, false);
+	expect_one(r, CHK_WRONG_XLATE, "translated to pa 0x300000", NULL);
+}
+
+TEST_F(oracle, a_later_success_settles_a_failed_detach)
+{
+	struct rig *r = &self->r;
+
+	map(r, r->a, IOVA, PA, PG, VTD_PERM_RW);
+	attach(r, r->a, 0);
+	attach_left(r, VTD_CALL_DETACH, NULL, -ETIMEDOUT, NULL);
+	dma(r, IOVA, false, 0, PA, true);	/* allowed: the detach failed */
+	expect_none(r);
+	attach(r, r->b, 0);			/* succeeded: nothing of A may be used */
+	dma(r, IOVA, false, 0, PA, true);
+	expect_one(r, CHK_STALE_DEVTLB, "outlived the device's detach/move", NULL);
+}
+
+TEST_F(oracle, stay_and_mapping_must_hold_at_one_instant)
+{
+	struct rig *r = &self->r;
+
+	map(r, r->b, IOVA, PA2, PG, VTD_PERM_RW);
+	begin(r, IOVA, false);
+	unmap(r, r->b, IOVA, PG);
+	flush(r, VTD_CALL_FLUSH_ALL, r->b, 0, UINT64_MAX, 0);
+	attach(r, r->b, 0);			/* only after B's mapping was gone */
+	end(r, IOVA, false, 0, PA2, false);
+	expect_one(r, CHK_STALE_AFTER_UNMAP, "-> pa 0x300000", NULL);
+}
