@@ -93,37 +93,12 @@ int explore_scenario_file(const char *path, const struct scenario_explore_opts *
 
 int run_scenario_file(const char *path, unsigned flags, FILE *out, FILE *err)
 {
-	bool std = !strcmp(path, "-");
-	const char *name = std ? "<stdin>" : path;
-	struct scenario_error e;
-	struct scenario *s;
-	FILE *in = std ? stdin : fopen(path, "r");
-	size_t len = 0;
-	char *text;
+	const char *name;
+	struct scenario *s = load("run", path, &name, flags, out, err);
 	int status;
 
-	if (!in) {
-		fprintf(err, "vtdkit run: cannot open '%s': %s\n", path, strerror(errno));
+	if (!s)
 		return SCENARIO_ERROR;
-	}
-	text = slurp(in, &len);
-	if (!text)
-		fprintf(err, "vtdkit run: cannot read '%s': %s\n", name, strerror(errno));
-	if (!std)
-		fclose(in);
-	if (!text)
-		return SCENARIO_ERROR;
-	s = scenario_parse(text, len, &e);
-	free(text);
-	if (!s) {
-		if (e.line)
-			fprintf(err, "%s:%d: %s\n", name, e.line, e.msg);
-		else
-			fprintf(err, "%s: %s\n", name, e.msg);
-		if (flags & SCENARIO_JSON)
-			scenario_json_error(out, name, &e);
-		return SCENARIO_ERROR;
-	}
 	status = scenario_run(s, name, out, err, flags);
 	scenario_free(s);
 	return status;

@@ -285,6 +285,19 @@ static int run_main(int argc, char **argv)
 	return run_scenario_file(argv[optind], flags, stdout, stderr);
 }
 
+/* --inject NAME: one more libvtd knob in @knobs; -1 (reported) if unknown. */
+static int add_knob(const char *cmd, const char *name, unsigned *knobs)
+{
+	int k = vtd_knob_lookup(name);
+
+	if (k < 0) {
+		fprintf(stderr, "vtdkit %s: unknown knob '%s' (see --help)\n", cmd, name);
+		return -1;
+	}
+	*knobs |= 1u << k;
+	return 0;
+}
+
 /* ---- vtdkit explore ---- */
 
 static const struct cli_opt explore_opts[] = {
@@ -323,7 +336,7 @@ static int explore_main(int argc, char **argv)
 	struct scenario_explore_opts o = { 0 };
 	unsigned long long v;
 	char *end;
-	int c, k;
+	int c;
 
 	while ((c = next_opt(argc, argv, "explore", explore_opts, ARRAY_SIZE(explore_opts))) != -1) {
 		switch (c) {
@@ -349,12 +362,8 @@ static int explore_main(int argc, char **argv)
 			o.replay = optarg;
 			break;
 		case 'i':
-			k = vtd_knob_lookup(optarg);
-			if (k < 0) {
-				fprintf(stderr, "vtdkit explore: unknown knob '%s' (see --help)\n", optarg);
+			if (add_knob("explore", optarg, &o.knobs))
 				return EXIT_USAGE;
-			}
-			o.knobs |= 1u << k;
 			break;
 		case 'n':
 			o.no_sleep_sets = true;
@@ -402,8 +411,9 @@ static void stress_usage(FILE *f)
 	      "map and unmap through the DMA layer, a mover moves devices between domains,\n"
 	      "one thread per device does DMA to what is mapped. Every access is judged;\n"
 	      "the report gives the operations, the exposure windows of lazy unmaps and\n"
-	      "every violation. Knobs that break locking (unlocked-tag-walk) are for\n"
-	      "vtdkit explore: on real threads they are real data races.\n\n"
+	      "every violation. The knobs are those vtdkit explore --help lists; the ones\n"
+	      "that break locking (unlocked-tag-walk) are for vtdkit explore only: on real\n"
+	      "threads they are real data races.\n\n"
 	      "Options:\n", f);
 	print_opts(f, stress_opts, ARRAY_SIZE(stress_opts));
 	fputs("\nExit status:\n"
@@ -418,7 +428,7 @@ static int stress_main(int argc, char **argv)
 	unsigned long long v;
 	char *end;
 	double d;
-	int c, k;
+	int c;
 
 	while ((c = next_opt(argc, argv, "stress", stress_opts, ARRAY_SIZE(stress_opts))) != -1) {
 		switch (c) {
@@ -467,12 +477,8 @@ static int stress_main(int argc, char **argv)
 			o.cm = true;
 			break;
 		case 'i':
-			k = vtd_knob_lookup(optarg);
-			if (k < 0) {
-				fprintf(stderr, "vtdkit stress: unknown knob '%s'\n", optarg);
+			if (add_knob("stress", optarg, &o.knobs))
 				return EXIT_USAGE;
-			}
-			o.knobs |= 1u << k;
 			break;
 		case 'h':
 			stress_usage(stdout);
