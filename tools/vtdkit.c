@@ -87,6 +87,25 @@ static int next_opt(int argc, char **argv, const char *cmd, const struct cli_opt
 	return c;
 }
 
+/*
+ * The positional arguments left after the options: exactly one, named
+ * @what, or (@what NULL) none. 0, or -1 after saying what is wrong.
+ */
+static int one_arg(const char *cmd, int argc, char **argv, const char *what)
+{
+	if (what && optind == argc) {
+		fprintf(stderr, "vtdkit %s: missing %s\nTry 'vtdkit %s --help'.\n", cmd, what, cmd);
+		return -1;
+	}
+	if (argc - optind > (what ? 1 : 0)) {
+		fprintf(stderr, "vtdkit %s: unexpected argument '%s'%s%s%s\n", cmd,
+			argv[optind + (what ? 1 : 0)], what ? " (one " : "", what ? what : "",
+			what ? ")" : "");
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- vtdkit hw ---- */
 
 static const struct cli_opt hw_opts[] = {
@@ -211,10 +230,8 @@ static int demo_main(int argc, char **argv)
 		fputs("Try 'vtdkit demo --help'.\n", stderr);
 		return EXIT_USAGE;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "vtdkit demo: unexpected argument '%s'\n", argv[optind]);
+	if (one_arg("demo", argc, argv, NULL))
 		return EXIT_USAGE;
-	}
 	return demo_run(stdout) ? EXIT_CHECK : EXIT_OK;
 }
 
@@ -274,15 +291,8 @@ static int run_main(int argc, char **argv)
 		      "pick one\n", stderr);
 		return EXIT_USAGE;
 	}
-	if (optind == argc) {
-		fputs("vtdkit run: missing SCENARIO\nTry 'vtdkit run --help'.\n", stderr);
+	if (one_arg("run", argc, argv, "SCENARIO"))
 		return EXIT_USAGE;
-	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "vtdkit run: unexpected argument '%s' (one SCENARIO)\n",
-			argv[optind + 1]);
-		return EXIT_USAGE;
-	}
 	return run_scenario_file(argv[optind], flags, stdout, stderr);
 }
 
@@ -380,15 +390,8 @@ static int explore_main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind == argc) {
-		fputs("vtdkit explore: missing SCENARIO\nTry 'vtdkit explore --help'.\n", stderr);
+	if (one_arg("explore", argc, argv, "SCENARIO"))
 		return EXIT_USAGE;
-	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "vtdkit explore: unexpected argument '%s' (one SCENARIO)\n",
-			argv[optind + 1]);
-		return EXIT_USAGE;
-	}
 	return explore_scenario_file(argv[optind], &o, stdout, stderr);
 }
 
@@ -489,10 +492,8 @@ static int stress_main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "vtdkit stress: unexpected argument '%s'\n", argv[optind]);
+	if (one_arg("stress", argc, argv, NULL))
 		return EXIT_USAGE;
-	}
 	return stress_run(&o, stdout, stderr);
 }
 
@@ -573,10 +574,8 @@ static int bench_main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "vtdkit bench: unexpected argument '%s'\n", argv[optind]);
+	if (one_arg("bench", argc, argv, NULL))
 		return EXIT_USAGE;
-	}
 	return bench_matrix(&cfg, stdout, stderr);
 }
 
@@ -626,15 +625,8 @@ static int replay_main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind == argc) {
-		fputs("vtdkit replay: missing FILE\nTry 'vtdkit replay --help'.\n", stderr);
+	if (one_arg("replay", argc, argv, "FILE"))
 		return EXIT_USAGE;
-	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "vtdkit replay: unexpected argument '%s' (one FILE)\n",
-			argv[optind + 1]);
-		return EXIT_USAGE;
-	}
 	name = argv[optind];
 	s = malloc(sizeof(*s));
 	if (!s) {
