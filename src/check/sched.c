@@ -118,8 +118,7 @@ struct sched {
 	uint64_t depth;		/* decisions taken in this run */
 	struct fp cur_fp;	/* footprint of the step running now */
 	bool pruned;		/* this run's tail is redundant: no more records */
-	bool aborted;
-	bool abandoned;		/* the run was given up with its tasks suspended */
+	bool aborted;		/* given up, its tasks suspended where they are */
 	char abort_msg[256];
 	struct forced *forced;
 	size_t nforced;
@@ -257,12 +256,10 @@ static uint32_t enabled_set(struct sched *s)
 
 		if (t->finished)
 			continue;
-		if (!s->aborted) {
-			if (t->blocked_on && t->blocked_on->owner >= 0)
-				continue;
-			if (t->drain_wait && someone_else_in_access(s, i))
-				continue;
-		}
+		if (t->blocked_on && t->blocked_on->owner >= 0)
+			continue;
+		if (t->drain_wait && someone_else_in_access(s, i))
+			continue;
 		if (t->spin)
 			spinners |= 1u << i;
 		else
@@ -301,7 +298,7 @@ static void do_abort(struct sched *s, const char *fmt, ...)
 	 * the explorer gets the baton back (the world cannot be torn down
 	 * safely in the middle of its calls; sched_abandoned tells it).
 	 */
-	s->aborted = s->abandoned = true;
+	s->aborted = true;
 	va_start(ap, fmt);
 	vsnprintf(s->abort_msg, sizeof(s->abort_msg), fmt, ap);
 	va_end(ap);
@@ -320,7 +317,7 @@ static int decide(struct sched *s, int cur)
 	int basic, chosen;
 
 	/* A deadlocked, runaway or diverging run is abandoned (do_abort). */
-	if (s->abandoned)
+	if (s->aborted)
 		return -1;
 	if (!en) {
 		for (int i = 0; i < s->ntasks; i++)
@@ -507,7 +504,7 @@ void sched_point(struct sched *s, const char *what)
 
 bool sched_abandoned(const struct sched *s)
 {
-	return s->abandoned;
+	return s->aborted;
 }
 
 int sched_task(struct sched *s)
@@ -556,7 +553,7 @@ void sched_lock(struct sched *s, void *lock)
 	}
 	sched_point(s, "lock");
 	sched_touch(s, SK_OBJ, l->id, true);
-	while (l->owner >= 0 && !s->aborted) {
+	while (l->owner >= 0) {
 		if (l->owner == t->idx) {
 			do_abort(s, "task %s takes a lock it holds", t->name);
 			reschedule(s, t);	/* abandoned: never comes back */
@@ -604,7 +601,7 @@ void sched_drain(struct sched *s)
 
 	if (!t)
 		return;
-	while (someone_else_in_access(s, t->idx) && !s->aborted) {
+	while (someone_else_in_access(s, t->idx)) {
 		t->drain_wait = true;
 		t->what = "descriptor (draining device accesses)";
 		reschedule(s, t);
@@ -702,7 +699,6 @@ static int run_once(struct sched *s, const struct sched_world *w, bool *violatio
 	s->depth = 0;
 	s->pruned = false;
 	s->aborted = false;
-	s->abandoned = false;
 	s->abort_msg[0] = 0;
 	s->loglen = 0;
 	if (s->log)
