@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bench/scenario.h"
+#include "bench/replay.h"
 #include "bench/trace.h"
 #include "fmt/bits.h"
 #include "check/stress.h"
@@ -582,6 +583,15 @@ static int bench_main(int argc, char **argv)
 /* ---- vtdkit replay ---- */
 
 static const struct cli_opt replay_opts[] = {
+	{ "mode", required_argument, 'm', "MODE",
+	  "replay under strict, lazy or lazy-ranged (default: the captured policy)" },
+	{ "cm", required_argument, 'c', "0|1", "caching mode of the unit (default: as captured)" },
+	{ "profile", required_argument, 'p', "P", "exact or adversarial caches (default exact)" },
+	{ "qemu", required_argument, 'q', "LOG",
+	  "QEMU vtd_inv_desc log of the same run (default: NAME.qemu-vtd.log beside NAME.trace)" },
+	{ "console", required_argument, 'k', "FILE",
+	  "the guest's console log (default: NAME.console beside NAME.trace)" },
+	{ "counts", no_argument, 'n', NULL, "only read and count the file (no replay)" },
 	{ "json", no_argument, 'j', NULL, "print one JSON object instead of the table" },
 	{ "help", no_argument, 'h', NULL, "show this help" },
 };
@@ -589,31 +599,94 @@ static const struct cli_opt replay_opts[] = {
 static void replay_usage(FILE *f)
 {
 	fputs("usage: vtdkit replay [OPTION]... FILE\n"
-	      "Read a real VT-d trace and count what it holds: a Linux guest's ftrace\n"
-	      "text (tracefs 'trace' or 'trace-cmd report': iommu map/unmap/attach,\n"
-	      "intel_iommu qi_submit and cache_tag events, trace_marker phases) or a QEMU\n"
+	      "Replay a real Linux VT-d trace through libvtd and compare. FILE is a Linux\n"
+	      "guest's ftrace text (tracefs 'trace' or 'trace-cmd report': iommu map/unmap/\n"
+	      "attach, intel_iommu qi_submit and cache_tag events) or a QEMU\n"
 	      "'-trace vtd_inv_desc*' log; the format is told by each line's content.\n"
-	      "Descriptors are decoded into type and granularity. Prints map, unmap,\n"
-	      "attach and descriptor counts, bytes mapped and unmapped, and the lines\n"
-	      "skipped by reason; malformed lines go to standard error as FILE:LINE:\n"
-	      "message (into \"errors\" with --json) and are skipped. Replaying the\n"
-	      "stream through libvtd is not done yet. docs/replay.md.\n\n"
+	      "Every map and unmap is attributed to a domain (cache-tag and descriptor\n"
+	      "evidence, else the rules in docs/replay.md) and replayed at its own IOVA\n"
+	      "and time through libvtd's DMA layer under the policy asked for. Linux's\n"
+	      "descriptors, decoded from the raw qwords, are printed beside vtdkit's: by\n"
+	      "type and granularity, waits (from the QEMU log) and modelled invalidation\n"
+	      "time. A file without map/unmap events (a QEMU log) is only counted.\n"
+	      "Malformed lines go to standard error as FILE:LINE: message and are skipped.\n\n"
 	      "Options:\n", f);
 	print_opts(f, replay_opts, ARRAY_SIZE(replay_opts));
 	fputs("\nExit status:\n"
-	      "  0  the file was read and held events (malformed lines are reported, not fatal)\n"
+	      "  0  the file was read and replayed (or counted); malformed lines are not fatal\n"
+	      "  1  the checker's oracle found a violation during the replay\n"
 	      "  2  bad usage, an unreadable file, or no recognisable event in it\n", f);
+}
+
+static int replay_counts(const char *name, const struct trace_summary *s, bool json)
+{
+	if (!json && !s->compressed)
+		trace_summary_print_errors(stderr, s, name);
+	if (!trace_summary_events(s)) {
+		fprintf(stderr, "vtdkit replay: %s: no recognisable event in %lu lines", name,
+			s->lines);
+		if (s->compressed)
+			fprintf(stderr, " (it is %s-compressed: decompress it first)",
+				s->compressed);
+		fputc('\n', stderr);
+		return EXIT_USAGE;
+	}
+	trace_summary_print(stdout, s, name, json);
+	return EXIT_OK;
 }
 
 static int replay_main(int argc, char **argv)
 {
+	struct replay_opts o = { .mode = -1, .cm = -1, .profile = VTDM_EXACT };
 	struct trace_summary *s;
-	bool json = false;
+	struct replay_result *r;
+	bool json = false, counts = false;
 	const char *name;
+	char err[300];
 	int c, rc;
 
 	while ((c = next_opt(argc, argv, "replay", replay_opts, ARRAY_SIZE(replay_opts))) != -1) {
 		switch (c) {
+		case 'm':
+			if (!strcmp(optarg, "strict")) {
+				o.mode = VTD_DMA_STRICT;
+			} else if (!strcmp(optarg, "lazy")) {
+				o.mode = VTD_DMA_LAZY;
+			} else if (!strcmp(optarg, "lazy-ranged")) {
+				o.mode = VTD_DMA_LAZY_RANGED;
+			} else {
+				fprintf(stderr, "vtdkit replay: --mode: '%s' is not strict, lazy or"
+					" lazy-ranged\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			if (strcmp(optarg, "0") && strcmp(optarg, "1")) {
+				fprintf(stderr, "vtdkit replay: --cm: '%s' is not 0 or 1\n", optarg);
+				return EXIT_USAGE;
+			}
+			o.cm = optarg[0] - '0';
+			break;
+		case 'p':
+			if (!strcmp(optarg, "exact")) {
+				o.profile = VTDM_EXACT;
+			} else if (!strcmp(optarg, "adversarial")) {
+				o.profile = VTDM_ADVERSARIAL;
+			} else {
+				fprintf(stderr, "vtdkit replay: --profile: '%s' is not exact or"
+					" adversarial\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'q':
+			o.qemu_log = optarg;
+			break;
+		case 'k':
+			o.console = optarg;
+			break;
+		case 'n':
+			counts = true;
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -639,21 +712,29 @@ static int replay_main(int argc, char **argv)
 		free(s);
 		return EXIT_USAGE;
 	}
-	if (!json && !s->compressed)
-		trace_summary_print_errors(stderr, s, name);
-	if (!trace_summary_events(s)) {
-		fprintf(stderr, "vtdkit replay: %s: no recognisable event in %lu lines", name,
-			s->lines);
-		if (s->compressed)
-			fprintf(stderr, " (it is %s-compressed: decompress it first)",
-				s->compressed);
-		fputc('\n', stderr);
+	if (counts || !trace_summary_events(s) || !(s->events[TEV_MAP] + s->events[TEV_UNMAP])) {
+		rc = replay_counts(name, s, json);
 		free(s);
+		return rc;
+	}
+	if (!json)
+		trace_summary_print_errors(stderr, s, name);
+	free(s);
+	r = malloc(sizeof(*r));
+	if (!r) {
+		fputs("vtdkit replay: out of memory\n", stderr);
 		return EXIT_USAGE;
 	}
-	trace_summary_print(stdout, s, name, json);
-	free(s);
-	return EXIT_OK;
+	rc = replay_run(name, &o, r, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "vtdkit replay: %s\n", err);
+		free(r);
+		return EXIT_USAGE;
+	}
+	replay_print(stdout, r, name, json);
+	rc = r->violations ? EXIT_CHECK : EXIT_OK;
+	free(r);
+	return rc;
 }
 
 /* ---- dispatch ---- */
@@ -669,7 +750,7 @@ static const struct {
 	{ "explore", explore_main, "explore a scenario's thread interleavings with the checker" },
 	{ "stress", stress_main, "libvtd and the model on real threads, every DMA judged" },
 	{ "bench", bench_main, "benchmark strict, lazy and lazy-ranged unmaps on a ring workload" },
-	{ "replay", replay_main, "read a real Linux ftrace or QEMU VT-d trace and count its events" },
+	{ "replay", replay_main, "replay a real Linux VT-d trace through libvtd, side by side" },
 };
 
 static void usage(FILE *f)

@@ -39,6 +39,11 @@ struct vtd_dma_opts {
 	uint64_t fq_timeout_ns;		/* queue timer, virtual ns; 0: 10 ms */
 	unsigned ranged_max_desc;	/* lazy-ranged: more ranges than this flush the domain; 0: 16 */
 	uint64_t iova_base, iova_limit;	/* IOVA window [base, limit); 0, 0: [1 MiB, 4 GiB) */
+	/*
+	 * The caller chooses every IOVA (a trace replay): vtd_dma_map_at only,
+	 * and the window defaults to all the domain's tables can map.
+	 */
+	bool caller_iova;
 };
 
 struct vtd_dma;
@@ -60,7 +65,15 @@ const char *vtd_dma_note(const struct vtd_dma *d);
 int vtd_dma_map(struct vtd_dma *d, struct vtd_device *dev, uint64_t pa, uint64_t size,
 		unsigned dir, uint64_t *iova);
 /*
- * @iova and @size exactly as mapped. @dev may be NULL (a trusted device);
+ * With opts.caller_iova: map at the caller's @iova (page offset equal to
+ * @pa's). -EBUSY if part of the range is still mapped or still waits for
+ * the flush of its last unmap after the queues were flushed to free it.
+ */
+int vtd_dma_map_at(struct vtd_dma *d, struct vtd_device *dev, uint64_t iova, uint64_t pa,
+		   uint64_t size, unsigned dir);
+/*
+ * @iova and @size exactly as mapped (with caller_iova: any range; the
+ * parts of it that were mapped go back). @dev may be NULL (a trusted device);
  * an untrusted one is always unmapped strictly. See docs/dma.md.
  */
 int vtd_dma_unmap(struct vtd_dma *d, struct vtd_device *dev, uint64_t iova, uint64_t size);

@@ -58,6 +58,7 @@ struct vtd_dma {
 	const char *note;
 	unsigned fq_size, ranged_max;
 	uint64_t timeout;
+	bool caller_iova;		/* IOVAs come from vtd_dma_map_at */
 	struct iova_domain iad;
 	void *flush_lock;		/* serialises domain flushes */
 	uint64_t flush_start, flush_finish;	/* atomic */
@@ -92,18 +93,22 @@ int vtd_dma_create(struct vtd_domain *dom, const struct vtd_dma_opts *opts,
 		return -EINVAL;
 	if (!o.iova_base && !o.iova_limit) {
 		o.iova_base = 1ULL << 20;
-		o.iova_limit = 1ULL << 32;
+		o.iova_limit = o.caller_iova ? UINT64_MAX : 1ULL << 32;
+		if (o.caller_iova)
+			o.iova_base = 0;
 	}
 	/*
-	 * Never IOVA 0, and nothing the domain's tables cannot map: a
-	 * first-stage domain has the lower canonical half only.
+	 * Never IOVA 0 from the allocator, and nothing the domain's tables
+	 * cannot map: a first-stage domain has the lower canonical half only.
 	 */
 	{
 		unsigned width = 12 + 9 * (unsigned)dom->levels -
 				 (dom->stage == VTD_STAGE_FIRST);
 
-		if (o.iova_base < PG_MASK + 1)
+		if (o.iova_base < PG_MASK + 1 && !o.caller_iova)
 			o.iova_base = PG_MASK + 1;
+		if (o.iova_limit == UINT64_MAX)
+			o.iova_limit &= ~PG_MASK;
 		if (width < 64 && o.iova_limit > 1ULL << width)
 			o.iova_limit = 1ULL << width;
 		if (o.iova_limit <= o.iova_base)
@@ -118,6 +123,7 @@ int vtd_dma_create(struct vtd_domain *dom, const struct vtd_dma_opts *opts,
 	d->fq_size = o.fq_size ? o.fq_size : 256;
 	d->timeout = o.fq_timeout_ns ? o.fq_timeout_ns : 10000000ULL;
 	d->ranged_max = o.ranged_max_desc ? o.ranged_max_desc : 16;
+	d->caller_iova = o.caller_iova;
 	if (d->mode != VTD_DMA_STRICT && !o.force_mode && dom_has_cm_unit(dom)) {
 		d->mode = VTD_DMA_STRICT;
 		d->note = note_cm;
@@ -127,6 +133,7 @@ int vtd_dma_create(struct vtd_domain *dom, const struct vtd_dma_opts *opts,
 		free(d);
 		return ret;
 	}
+	d->iad.no_cache = o.caller_iova;
 	ret = -ENOMEM;
 	d->flush_lock = v->ops->lock_new(v->ctx);
 	if (!d->flush_lock)
@@ -182,7 +189,10 @@ static void iova_release(struct vtd_dma *d, uint64_t iova, uint64_t size)
 
 	/* Reported first: once freed, another thread may map it again at once. */
 	vtd_call_exit(d->v, &c, 0);
-	iova_free(&d->iad, iova, size);
+	if (d->caller_iova)
+		iova_release_span(&d->iad, iova, size);
+	else
+		iova_free(&d->iad, iova, size);
 }
 
 /* The flush counts are shared outside any one lock: a scheduling point. */
@@ -565,20 +575,11 @@ static bool page_span(uint64_t off, uint64_t len, uint64_t *span)
 	return true;
 }
 
-int vtd_dma_map(struct vtd_dma *d, struct vtd_device *dev, uint64_t pa, uint64_t size,
-		unsigned dir, uint64_t *iova)
+/* Map an IOVA range taken from the allocator; undo it all on failure. */
+static int map_range(struct vtd_dma *d, uint64_t base, uint64_t pa, uint64_t len, unsigned perm)
 {
-	uint64_t off = pa & PG_MASK, len, base;
-	unsigned perm;
-	int ret;
+	int ret = vtd_map(d->dom, base, pa, len, perm);
 
-	(void)dev;
-	if (dir_perm(dir, &perm) || !page_span(off, size, &len))
-		return -EINVAL;
-	ret = dma_iova_alloc(d, len, &base);
-	if (ret)
-		return ret;
-	ret = vtd_map(d->dom, base, pa - off, len, perm);
 	if (ret) {
 		/*
 		 * vtd_map may fail after writing entries (its flush failed):
@@ -593,10 +594,50 @@ int vtd_dma_map(struct vtd_dma *d, struct vtd_device *dev, uint64_t pa, uint64_t
 		else
 			iova_release(d, base, len);
 		vtd_gather_fini(&g);
-		return ret;
 	}
+	return ret;
+}
+
+int vtd_dma_map(struct vtd_dma *d, struct vtd_device *dev, uint64_t pa, uint64_t size,
+		unsigned dir, uint64_t *iova)
+{
+	uint64_t off = pa & PG_MASK, len, base;
+	unsigned perm;
+	int ret;
+
+	(void)dev;
+	if (dir_perm(dir, &perm) || !page_span(off, size, &len) || d->caller_iova)
+		return -EINVAL;
+	ret = dma_iova_alloc(d, len, &base);
+	if (ret)
+		return ret;
+	ret = map_range(d, base, pa - off, len, perm);
+	if (ret)
+		return ret;
 	*iova = base + off;
 	return 0;
+}
+
+int vtd_dma_map_at(struct vtd_dma *d, struct vtd_device *dev, uint64_t iova, uint64_t pa,
+		   uint64_t size, unsigned dir)
+{
+	uint64_t off = pa & PG_MASK, len;
+	unsigned perm;
+	int ret;
+
+	(void)dev;
+	if (dir_perm(dir, &perm) || !page_span(off, size, &len) || !d->caller_iova ||
+	    (iova & PG_MASK) != off || iova - off > UINT64_MAX - len)
+		return -EINVAL;
+	ret = iova_reserve(&d->iad, iova - off, len);
+	/* Perhaps only waiting in a queue for its flush: flush, then retry. */
+	if (ret == -EBUSY && d->mode != VTD_DMA_STRICT) {
+		dma_reclaim(d);
+		ret = iova_reserve(&d->iad, iova - off, len);
+	}
+	if (ret)
+		return ret;
+	return map_range(d, iova - off, pa - off, len, perm);
 }
 
 int vtd_dma_unmap(struct vtd_dma *d, struct vtd_device *dev, uint64_t iova, uint64_t size)
@@ -632,7 +673,7 @@ int vtd_dma_map_sg(struct vtd_dma *d, struct vtd_device *dev, struct vtd_sg *sg,
 	int ret;
 
 	(void)dev;
-	if (!total || dir_perm(dir, &perm))
+	if (!total || dir_perm(dir, &perm) || d->caller_iova)
 		return -EINVAL;
 	ret = dma_iova_alloc(d, total, &base);
 	if (ret)

@@ -262,6 +262,7 @@ struct iova_domain {
 	uint64_t base, limit;		/* the window [base, limit) */
 	struct iova_range *free;	/* sorted, disjoint, never adjacent */
 	size_t nfree, cap;
+	bool no_cache;			/* caller-chosen IOVAs: no magazines */
 	struct iova_mag mag[IOVA_SLOTS];
 };
 
@@ -274,6 +275,14 @@ void iova_fini(struct iova_domain *iad);
 int iova_alloc(struct iova_domain *iad, uint64_t size, uint64_t *iova);
 /* Exactly an allocation's IOVA and size; a double free is ignored. */
 void iova_free(struct iova_domain *iad, uint64_t iova, uint64_t size);
+/*
+ * Caller-chosen IOVAs (iad->no_cache): take exactly [iova, iova+size) out
+ * of the free ranges, -EBUSY if any of it is not free (still mapped, or
+ * waiting for its flush); and give back whatever part of a range is
+ * taken, leaving the free parts alone.
+ */
+int iova_reserve(struct iova_domain *iad, uint64_t iova, uint64_t size);
+void iova_release_span(struct iova_domain *iad, uint64_t iova, uint64_t size);
 
 /* core.c */
 /*

@@ -200,6 +200,87 @@ static void drain_magazines(struct iova_domain *iad)
 	}
 }
 
+/* The first free range starting above @iova; under iad->lock. */
+static size_t upper_locked(const struct iova_domain *iad, uint64_t iova)
+{
+	size_t lo = 0, hi = iad->nfree;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (iad->free[mid].start > iova)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* Index of the free range holding @iova, or -1; under iad->lock. */
+static long find_locked(const struct iova_domain *iad, uint64_t iova)
+{
+	size_t up = upper_locked(iad, iova);
+
+	return up > 0 && iad->free[up - 1].end > iova ? (long)up - 1 : -1;
+}
+
+int iova_reserve(struct iova_domain *iad, uint64_t iova, uint64_t size)
+{
+	struct vtd *v = iad->v;
+	uint64_t end = iova + size;
+	long i;
+	int ret = 0;
+
+	if (!size || size % PG || iova % PG || end < iova)
+		return -EINVAL;
+	vtd_lock(v, iad->lock);
+	i = find_locked(iad, iova);
+	if (i < 0 || iad->free[i].end < end) {
+		ret = -EBUSY;
+	} else {
+		struct iova_range *r = &iad->free[i];
+
+		if (r->start == iova && r->end == end)
+			ranges_remove(iad, (size_t)i);
+		else if (r->start == iova)
+			r->start = end;
+		else if (r->end == end)
+			r->end = iova;
+		else if (!(ret = ranges_insert(iad, (size_t)i + 1, end, r->end)))
+			iad->free[i].end = iova;
+	}
+	vtd_unlock(v, iad->lock);
+	if (!ret)
+		stat_inc(&v->iova_alloc);
+	return ret;
+}
+
+void iova_release_span(struct iova_domain *iad, uint64_t iova, uint64_t size)
+{
+	struct vtd *v = iad->v;
+	uint64_t pos = iova, end = iova + size;
+
+	if (end < iova)
+		end = UINT64_MAX & ~(PG - 1);
+	stat_inc(&v->iova_free);
+	vtd_lock(v, iad->lock);
+	while (pos < end) {
+		size_t up = upper_locked(iad, pos);
+		uint64_t stop = end;
+
+		if (up > 0 && iad->free[up - 1].end > pos) {	/* free already: skip it */
+			pos = iad->free[up - 1].end;
+			continue;
+		}
+		/* Taken up to the next free range (or @end). */
+		if (up < iad->nfree && iad->free[up].start < stop)
+			stop = iad->free[up].start;
+		free_locked(iad, pos, stop - pos);
+		pos = stop;
+	}
+	vtd_unlock(v, iad->lock);
+}
+
 int iova_alloc(struct iova_domain *iad, uint64_t size, uint64_t *iova)
 {
 	struct vtd *v = iad->v;
@@ -241,7 +322,7 @@ void iova_free(struct iova_domain *iad, uint64_t iova, uint64_t size)
 	int o = cache_order(size);
 
 	stat_inc(&v->iova_free);
-	if (o >= 0) {
+	if (o >= 0 && !iad->no_cache) {
 		struct iova_mag *m = &iad->mag[vtd_cpu_slot(v)];
 		bool done = false;
 

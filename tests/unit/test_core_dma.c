@@ -936,3 +936,77 @@ TEST_F(core_dma_fail, failed_flushes_release_nothing)
 			ASSERT_NE(iova[j], n);
 	}
 }
+
+/* ---- Caller-chosen IOVAs (trace replay) ---- */
+
+/* map_at maps exactly where asked; a live range is refused; unmap gives it back. */
+TEST_F(core_dma, map_at_strict)
+{
+	struct vtd_dma_opts o = { .mode = VTD_DMA_STRICT, .caller_iova = true };
+	uint64_t pa, v, iova;
+
+	setup("", &o);
+	pa = vtdenv_page(&self->e, 0x33);
+	/* IOVA 0 is allowed here: an identity map starts there. */
+	ASSERT_EQ(0, vtd_dma_map_at(self->d, NULL, 0x8, pa + 8, 64, VTD_DMA_BIDIRECTIONAL));
+	ASSERT_EQ(0, vtdenv_dma_rd64(&self->e, self->dev, 0x8, &v));
+	EXPECT_EQ(0x3333333333333333ULL, v);
+	ASSERT_EQ(0, vtd_dma_map_at(self->d, NULL, 0xffffe000ULL, pa, 2 * PG,
+				    VTD_DMA_BIDIRECTIONAL));
+	/* Any page of a live range: -EBUSY, and nothing changed. */
+	EXPECT_EQ(-EBUSY, vtd_dma_map_at(self->d, NULL, 0xfffff000ULL, pa, PG,
+					 VTD_DMA_BIDIRECTIONAL));
+	EXPECT_EQ(-EBUSY, vtd_dma_map_at(self->d, NULL, 0xffffd000ULL, pa, 2 * PG,
+					 VTD_DMA_BIDIRECTIONAL));
+	ASSERT_EQ(0, vtdenv_dma_rd64(&self->e, self->dev, 0xfffff000ULL, &v));
+	EXPECT_EQ(1, vtdenv_dma_rd64(&self->e, self->dev, 0xffffd000ULL, &v));
+	/* The page offset of IOVA and PA must agree; the other calls are refused. */
+	EXPECT_EQ(-EINVAL, vtd_dma_map_at(self->d, NULL, 0x10000, pa + 8, 64,
+					  VTD_DMA_BIDIRECTIONAL));
+	EXPECT_EQ(-EINVAL, vtd_dma_map(self->d, NULL, pa, PG, VTD_DMA_BIDIRECTIONAL, &iova));
+	/* An unmap covering more than was mapped releases the mapped part only. */
+	ASSERT_EQ(0, vtd_dma_unmap(self->d, NULL, 0xffffc000ULL, 4 * PG));
+	EXPECT_EQ(1, vtdenv_dma_rd64(&self->e, self->dev, 0xfffff000ULL, &v));
+	ASSERT_EQ(0, vtd_dma_map_at(self->d, NULL, 0xffffc000ULL, pa, 4 * PG,
+				    VTD_DMA_BIDIRECTIONAL));
+	ASSERT_EQ(0, vtd_dma_unmap(self->d, NULL, 0xffffc000ULL, 4 * PG));
+	ASSERT_EQ(0, vtd_dma_unmap(self->d, NULL, 0, PG));
+}
+
+/* Without caller_iova, map_at is refused. */
+TEST_F(core_dma, map_at_needs_caller_iova)
+{
+	struct vtd_dma_opts o = { .mode = VTD_DMA_STRICT };
+
+	setup("", &o);
+	EXPECT_EQ(-EINVAL, vtd_dma_map_at(self->d, NULL, 0x100000, vtdenv_page(&self->e, 1), PG,
+					  VTD_DMA_BIDIRECTIONAL));
+}
+
+/*
+ * Lazy: an unmapped range waits in the queue for its flush. Mapping it
+ * again at once flushes the domain first (never a reuse before the flush),
+ * and the device sees the new page, not the stale one.
+ */
+TEST_F(core_dma, map_at_lazy_reuse_flushes_first)
+{
+	struct vtd_dma_opts o = { .mode = VTD_DMA_LAZY, .caller_iova = true };
+	uint64_t a, b, v, flushes;
+
+	setup("caching=adversarial", &o);
+	a = vtdenv_page(&self->e, 0xaa);
+	b = vtdenv_page(&self->e, 0xbb);
+	ASSERT_EQ(0, vtd_dma_map_at(self->d, NULL, 0x100000, a, PG, VTD_DMA_BIDIRECTIONAL));
+	ASSERT_EQ(0, vtdenv_dma_rd64(&self->e, self->dev, 0x100000, &v));
+	ASSERT_EQ(0, vtd_dma_unmap(self->d, NULL, 0x100000, PG));
+	/* Lazy: the stale IOTLB entry still answers. */
+	ASSERT_EQ(0, vtdenv_dma_rd64(&self->e, self->dev, 0x100000, &v));
+	EXPECT_EQ(0xaaaaaaaaaaaaaaaaULL, v);
+	flushes = vtdenv_stat(&self->e, "fq.flush");
+	ASSERT_EQ(0, vtd_dma_map_at(self->d, NULL, 0x100000, b, PG, VTD_DMA_BIDIRECTIONAL));
+	EXPECT_EQ(flushes + 1, vtdenv_stat(&self->e, "fq.flush"));
+	ASSERT_EQ(0, vtdenv_dma_rd64(&self->e, self->dev, 0x100000, &v));
+	EXPECT_EQ(0xbbbbbbbbbbbbbbbbULL, v);
+	/* A range still mapped stays refused even after that flush. */
+	EXPECT_EQ(-EBUSY, vtd_dma_map_at(self->d, NULL, 0x100000, a, PG, VTD_DMA_BIDIRECTIONAL));
+}
