@@ -1,13 +1,18 @@
 /*
  * bench.c — `vtdkit bench`: runs the ring workload for every mode with
- * caching mode off and on, @runs times each, and prints one row per
+ * caching mode off and on, @runs times each, and reports one row per
  * (mode, CM): counters and modelled time from the first run (they are
  * deterministic: every run must give the same, checked), wall-clock time
- * per pair as the median, min and max over the runs.
+ * per pair as the median, min and max over the runs. One column table
+ * (src/bench/report.h) prints as text, CSV or JSON, with the cost table.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "bench/progress.h"
+#include "bench/report.h"
 #include "bench/ring.h"
 #include "bench.h"
 
@@ -15,6 +20,35 @@ struct cell {
 	struct bench_ring_result r;	/* the first run's counters */
 	double med, min, max;		/* wall ns per pair over the runs */
 	bool varied;			/* a later run's counters differed */
+};
+
+/* The report's columns; REP_NOTEXT ones are in CSV and JSON only. */
+static const struct rep_col cols[] = {
+	{ "mode", "mode", REP_STR },
+	{ "cm", "CM", REP_U64 },
+	{ "pairs", "pairs", REP_U64 },
+	{ "ring", "ring", REP_U64, NULL, REP_NOTEXT },
+	{ "gap_ns", "gap", REP_U64, "ns", REP_NOTEXT },
+	{ "iotlb_psi", "IOTLB.PSI", REP_U64 },
+	{ "iotlb_dsi", "DSI", REP_U64 },
+	{ "iotlb_global", "global", REP_U64, NULL, REP_NOTEXT },
+	{ "waits", "waits", REP_U64 },
+	{ "qi_submit", "submits", REP_U64 },
+	{ "fq_flush", "fq.flush", REP_U64 },
+	{ "iova_alloc", "iova.alloc", REP_U64, NULL, REP_NOTEXT },
+	{ "iova_free", "iova.free", REP_U64, NULL, REP_NOTEXT },
+	{ "model_desc", "model desc", REP_U64, NULL, REP_NOTEXT },
+	{ "wbf", "wbf", REP_U64, NULL, REP_NOTEXT },
+	{ "iotlb_hit", "IOTLB hit", REP_U64, NULL, REP_NOTEXT },
+	{ "iotlb_miss", "IOTLB miss", REP_U64, NULL, REP_NOTEXT },
+	{ "dma_write", "DMA writes", REP_U64, NULL, REP_NOTEXT },
+	{ "model_ns", "model ns", REP_U64, "ns", REP_NOTEXT },
+	{ "model_ns_per_pair", "model ns/pair", REP_F1, "ns" },
+	{ "wall_ns_per_pair_median", "wall med", REP_F1, "ns" },
+	{ "wall_ns_per_pair_min", "wall min", REP_F1, "ns" },
+	{ "wall_ns_per_pair_max", "wall max", REP_F1, "ns" },
+	{ "dma_fault", "faults", REP_U64 },
+	{ "counters_varied", "varied", REP_BOOL, NULL, REP_NOTEXT },
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -32,136 +66,126 @@ static bool same_counts(const struct bench_ring_result *a, const struct bench_ri
 }
 
 static const enum vtd_dma_mode modes[] = { VTD_DMA_STRICT, VTD_DMA_LAZY, VTD_DMA_LAZY_RANGED };
+#define NCELLS	(2 * sizeof(modes) / sizeof(modes[0]))
 
-static void print_costs(FILE *out, const char *prefix)
+/* One row per cell; the table's first error, or 0. */
+static int fill(struct rep_table *t, const struct cell *cells)
 {
-	struct vtdm_costs c;
+	for (size_t i = 0; i < NCELLS; i++) {
+		const struct bench_ring_result *r = &cells[i].r;
+		int row = rep_row(t);
+		unsigned k = (unsigned)row;
 
-	bench_ring_costs(&c);
-	fprintf(out, "%sCost table (virtual ns per operation, docs/cost-model.md):\n", prefix);
-	fprintf(out, "%s  mmio %llu  mem_access %llu  cache_lookup %llu  desc %llu  wait %llu\n",
-		prefix, (unsigned long long)c.mmio, (unsigned long long)c.mem_access,
-		(unsigned long long)c.cache_lookup, (unsigned long long)c.desc,
-		(unsigned long long)c.wait);
-	fprintf(out, "%s  devtlb_inv %llu  ats %llu  wbf %llu  reg_inv %llu  dma_per_4k %llu"
-		"  ite_timeout %llu\n",
-		prefix, (unsigned long long)c.devtlb_inv, (unsigned long long)c.ats,
-		(unsigned long long)c.wbf, (unsigned long long)c.reg_inv,
-		(unsigned long long)c.dma_per_4k, (unsigned long long)c.ite_timeout);
+		if (row < 0)
+			return row;
+		rep_set_str(t, k, "mode", bench_ring_mode_name(r->mode));
+		rep_set_u64(t, k, "cm", i % 2);
+		rep_set_u64(t, k, "pairs", r->pairs);
+		rep_set_u64(t, k, "ring", r->ring);
+		rep_set_u64(t, k, "gap_ns", r->gap_ns);
+		rep_set_u64(t, k, "iotlb_psi", r->psi);
+		rep_set_u64(t, k, "iotlb_dsi", r->dsi);
+		rep_set_u64(t, k, "iotlb_global", r->global);
+		rep_set_u64(t, k, "waits", r->wait);
+		rep_set_u64(t, k, "qi_submit", r->qi_submit);
+		rep_set_u64(t, k, "fq_flush", r->fq_flush);
+		rep_set_u64(t, k, "iova_alloc", r->iova_alloc);
+		rep_set_u64(t, k, "iova_free", r->iova_free);
+		rep_set_u64(t, k, "model_desc", r->m_desc);
+		rep_set_u64(t, k, "wbf", r->wbf);
+		rep_set_u64(t, k, "iotlb_hit", r->iotlb_hit);
+		rep_set_u64(t, k, "iotlb_miss", r->iotlb_miss);
+		rep_set_u64(t, k, "dma_write", r->dma_write);
+		rep_set_u64(t, k, "model_ns", r->model_ns);
+		rep_set_f(t, k, "model_ns_per_pair", r->model_ns_per_pair);
+		rep_set_f(t, k, "wall_ns_per_pair_median", cells[i].med);
+		rep_set_f(t, k, "wall_ns_per_pair_min", cells[i].min);
+		rep_set_f(t, k, "wall_ns_per_pair_max", cells[i].max);
+		rep_set_u64(t, k, "dma_fault", r->dma_fault);
+		rep_set_bool(t, k, "counters_varied", cells[i].varied);
+		if (cells[i].varied)
+			rep_note(t, k, "(counters varied between runs)");
+	}
+	return rep_error(t);
 }
 
-static void print_text(FILE *out, const struct bench_cfg *cfg, struct cell *cells, size_t n)
+static int report(const struct bench_cfg *cfg, const struct cell *cells, FILE *out)
 {
-	fprintf(out, "Ring workload: %u map/unmap pairs, ring of %u buffers (2-4 KiB, FROM_DEVICE),"
-		" %s, %llu ns inter-arrival; %u run%s per row.\n",
-		cells[0].r.pairs, cells[0].r.ring,
-		cfg->no_dma ? "no device DMA" : "64-byte device write per buffer",
-		(unsigned long long)cells[0].r.gap_ns, cfg->runs, cfg->runs == 1 ? "" : "s");
-	fprintf(out, "model ns/pair = (model time over the run - pairs x inter-arrival) / pairs;"
-		" wall ns/pair: median [min, max] of the runs.\n\n");
-	fprintf(out, "%-11s %2s %7s %9s %6s %8s %8s %8s %13s %9s %9s %9s %6s\n",
-		"mode", "CM", "pairs", "IOTLB.PSI", "DSI", "waits", "submits", "fq.flush",
-		"model ns/pair", "wall med", "wall min", "wall max", "faults");
-	for (size_t i = 0; i < n; i++) {
-		const struct bench_ring_result *r = &cells[i].r;
+	static const enum rep_format fmt[] = {
+		[BENCH_TEXT] = REP_TEXT, [BENCH_CSV] = REP_CSV, [BENCH_JSON] = REP_JSON,
+	};
+	enum rep_format f = cfg->format <= BENCH_JSON ? fmt[cfg->format] : REP_TEXT;
+	const struct bench_ring_result *r0 = &cells[0].r;
+	struct vtdm_costs costs;
+	struct rep_table *t;
+	char title[512];
+	int rc;
 
-		fprintf(out, "%-11s %2d %7u %9llu %6llu %8llu %8llu %8llu %13.1f %9.1f %9.1f %9.1f"
-			" %6llu%s\n",
-			bench_ring_mode_name(r->mode), (int)(i % 2), r->pairs,
-			(unsigned long long)r->psi, (unsigned long long)r->dsi,
-			(unsigned long long)r->wait, (unsigned long long)r->qi_submit,
-			(unsigned long long)r->fq_flush, r->model_ns_per_pair, cells[i].med,
-			cells[i].min, cells[i].max, (unsigned long long)r->dma_fault,
-			cells[i].varied ? "  (counters varied between runs)" : "");
+	snprintf(title, sizeof(title),
+		 "Ring workload: %u map/unmap pairs, ring of %u buffers (2-4 KiB, FROM_DEVICE),"
+		 " %s, %llu ns inter-arrival; %u run%s per row.\n"
+		 "model ns/pair = (model time over the run - pairs x inter-arrival) / pairs;"
+		 " wall ns/pair: median [min, max] of the runs.",
+		 r0->pairs, r0->ring, cfg->no_dma ? "no device DMA" : "64-byte device write per buffer",
+		 (unsigned long long)r0->gap_ns, cfg->runs, cfg->runs == 1 ? "" : "s");
+	t = rep_table_new(title, cols, sizeof(cols) / sizeof(cols[0]));
+	if (!t)
+		return -ENOMEM;
+	rc = fill(t, cells);
+	if (rc)
+		goto out;
+	bench_ring_costs(&costs);
+	if (f == REP_JSON) {
+		struct rep_json j;
+
+		rep_json_begin(&j, out);
+		rep_json_member_str(&j, "workload", "ring");
+		rep_json_member_u64(&j, "pairs", r0->pairs);
+		rep_json_member_u64(&j, "ring", r0->ring);
+		rep_json_member_u64(&j, "gap_ns", r0->gap_ns);
+		rep_json_member_bool(&j, "dma", !cfg->no_dma);
+		rep_json_member_u64(&j, "runs", cfg->runs);
+		rep_json_member_table(&j, "table", t);
+		rep_json_member_costs(&j, "costs", &costs);
+		rc = rep_json_end(&j);
+		goto out;
 	}
-	fputc('\n', out);
-	print_costs(out, "");
-}
-
-static void print_csv(FILE *out, struct cell *cells, size_t n)
-{
-	fputs("mode,cm,pairs,ring,gap_ns,iotlb_psi,iotlb_dsi,iotlb_global,waits,qi_submit,"
-	      "fq_flush,iova_alloc,iova_free,model_desc,wbf,iotlb_hit,iotlb_miss,dma_write,"
-	      "dma_fault,model_ns,model_ns_per_pair,wall_ns_per_pair_median,"
-	      "wall_ns_per_pair_min,wall_ns_per_pair_max\n", out);
-	for (size_t i = 0; i < n; i++) {
-		const struct bench_ring_result *r = &cells[i].r;
-
-		fprintf(out, "%s,%d,%u,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,"
-			"%llu,%llu,%llu,%llu,%llu,%.1f,%.1f,%.1f,%.1f\n",
-			bench_ring_mode_name(r->mode), (int)(i % 2), r->pairs, r->ring,
-			(unsigned long long)r->gap_ns, (unsigned long long)r->psi,
-			(unsigned long long)r->dsi, (unsigned long long)r->global,
-			(unsigned long long)r->wait, (unsigned long long)r->qi_submit,
-			(unsigned long long)r->fq_flush, (unsigned long long)r->iova_alloc,
-			(unsigned long long)r->iova_free, (unsigned long long)r->m_desc,
-			(unsigned long long)r->wbf, (unsigned long long)r->iotlb_hit,
-			(unsigned long long)r->iotlb_miss, (unsigned long long)r->dma_write,
-			(unsigned long long)r->dma_fault, (unsigned long long)r->model_ns,
-			r->model_ns_per_pair, cells[i].med, cells[i].min, cells[i].max);
+	/* Text and CSV: the table, a blank line, the cost table. */
+	rc = rep_print(out, t, f);
+	if (!rc) {
+		fputc('\n', out);
+		rc = rep_print_costs(out, &costs, f);
 	}
-}
-
-static void print_json(FILE *out, const struct bench_cfg *cfg, struct cell *cells, size_t n)
-{
-	struct vtdm_costs c;
-
-	bench_ring_costs(&c);
-	fprintf(out, "{\"workload\":\"ring\",\"pairs\":%u,\"ring\":%u,\"gap_ns\":%llu,"
-		"\"dma\":%s,\"runs\":%u,\"rows\":[",
-		cells[0].r.pairs, cells[0].r.ring, (unsigned long long)cells[0].r.gap_ns,
-		cfg->no_dma ? "false" : "true", cfg->runs);
-	for (size_t i = 0; i < n; i++) {
-		const struct bench_ring_result *r = &cells[i].r;
-
-		fprintf(out, "%s{\"mode\":\"%s\",\"cm\":%d,\"iotlb_psi\":%llu,\"iotlb_dsi\":%llu,"
-			"\"iotlb_global\":%llu,\"waits\":%llu,\"qi_submit\":%llu,\"fq_flush\":%llu,"
-			"\"iova_alloc\":%llu,\"iova_free\":%llu,\"model_desc\":%llu,\"wbf\":%llu,"
-			"\"iotlb_hit\":%llu,\"iotlb_miss\":%llu,\"dma_write\":%llu,"
-			"\"dma_fault\":%llu,\"model_ns\":%llu,\"model_ns_per_pair\":%.1f,"
-			"\"wall_ns_per_pair\":{\"median\":%.1f,\"min\":%.1f,\"max\":%.1f},"
-			"\"counters_varied\":%s}",
-			i ? "," : "", bench_ring_mode_name(r->mode), (int)(i % 2),
-			(unsigned long long)r->psi, (unsigned long long)r->dsi,
-			(unsigned long long)r->global, (unsigned long long)r->wait,
-			(unsigned long long)r->qi_submit, (unsigned long long)r->fq_flush,
-			(unsigned long long)r->iova_alloc, (unsigned long long)r->iova_free,
-			(unsigned long long)r->m_desc, (unsigned long long)r->wbf,
-			(unsigned long long)r->iotlb_hit, (unsigned long long)r->iotlb_miss,
-			(unsigned long long)r->dma_write, (unsigned long long)r->dma_fault,
-			(unsigned long long)r->model_ns, r->model_ns_per_pair, cells[i].med,
-			cells[i].min, cells[i].max, cells[i].varied ? "true" : "false");
-	}
-	fprintf(out, "],\"costs\":{\"mmio\":%llu,\"mem_access\":%llu,\"cache_lookup\":%llu,"
-		"\"desc\":%llu,\"wait\":%llu,\"devtlb_inv\":%llu,\"ats\":%llu,\"wbf\":%llu,"
-		"\"reg_inv\":%llu,\"dma_per_4k\":%llu,\"ite_timeout\":%llu}}\n",
-		(unsigned long long)c.mmio, (unsigned long long)c.mem_access,
-		(unsigned long long)c.cache_lookup, (unsigned long long)c.desc,
-		(unsigned long long)c.wait, (unsigned long long)c.devtlb_inv,
-		(unsigned long long)c.ats, (unsigned long long)c.wbf, (unsigned long long)c.reg_inv,
-		(unsigned long long)c.dma_per_4k, (unsigned long long)c.ite_timeout);
+out:
+	rep_table_free(t);
+	return rc;
 }
 
 int bench_matrix(const struct bench_cfg *cfg, FILE *out, FILE *err)
 {
-	struct cell cells[6];
+	struct cell cells[NCELLS];
 	double *wall = calloc(cfg->runs, sizeof(*wall));
+	struct progress bar;
 	bool fault = false;
+	int rc;
 
 	if (!wall) {
 		fputs("vtdkit bench: out of memory\n", err);
 		return 2;
 	}
 	memset(cells, 0, sizeof(cells));
-	for (size_t i = 0; i < 6; i++) {
+	progress_start_on(&bar, "vtdkit bench", (uint64_t)NCELLS * cfg->runs,
+			  isatty(fileno(err)) ? err : NULL);
+	for (size_t i = 0; i < NCELLS; i++) {
 		struct bench_ring_opts o = { .mode = modes[i / 2], .cm = i % 2,
 					     .pairs = cfg->pairs, .no_dma = cfg->no_dma };
 
 		for (unsigned k = 0; k < cfg->runs; k++) {
 			struct bench_ring_result r;
-			int rc = bench_ring_run(&o, &r);
 
+			rc = bench_ring_run(&o, &r);
 			if (rc && !r.dma_fault) {
+				progress_done(&bar);
 				fprintf(err, "vtdkit bench: %s cm=%d: run failed: %s\n",
 					bench_ring_mode_name(o.mode), (int)o.cm, strerror(-rc));
 				free(wall);
@@ -173,6 +197,7 @@ int bench_matrix(const struct bench_cfg *cfg, FILE *out, FILE *err)
 			else if (!same_counts(&cells[i].r, &r))
 				cells[i].varied = true;
 			wall[k] = r.wall_ns_per_pair;
+			progress_update(&bar, i * cfg->runs + k + 1);
 		}
 		qsort(wall, cfg->runs, sizeof(*wall), cmp_double);
 		cells[i].min = wall[0];
@@ -181,12 +206,12 @@ int bench_matrix(const struct bench_cfg *cfg, FILE *out, FILE *err)
 					     : (wall[cfg->runs / 2 - 1] + wall[cfg->runs / 2]) / 2;
 	}
 	free(wall);
-	if (cfg->format == BENCH_CSV)
-		print_csv(out, cells, 6);
-	else if (cfg->format == BENCH_JSON)
-		print_json(out, cfg, cells, 6);
-	else
-		print_text(out, cfg, cells, 6);
+	progress_done(&bar);
+	rc = report(cfg, cells, out);
+	if (rc) {
+		fprintf(err, "vtdkit bench: cannot write the report: %s\n", strerror(-rc));
+		return 2;
+	}
 	if (fault)
 		fputs("vtdkit bench: a device DMA faulted (see the faults column)\n", err);
 	return fault ? 1 : 0;
