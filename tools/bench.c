@@ -9,12 +9,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench/progress.h"
 #include "bench/report.h"
 #include "bench/ring.h"
 #include "bench.h"
+#include "matrix.h"
 
 struct cell {
 	struct bench_ring_result r;	/* the first run's counters */
@@ -109,73 +111,121 @@ static int fill(struct rep_table *t, const struct cell *cells)
 	return rep_error(t);
 }
 
-static int report(const struct bench_cfg *cfg, const struct cell *cells, FILE *out)
+/* The ring table, for the core's speed per map/unmap pair. */
+static struct rep_table *ring_table(const struct bench_cfg *cfg, const struct cell *cells)
 {
-	static const enum rep_format fmt[] = {
-		[BENCH_TEXT] = REP_TEXT, [BENCH_CSV] = REP_CSV, [BENCH_JSON] = REP_JSON,
-	};
-	enum rep_format f = cfg->format <= BENCH_JSON ? fmt[cfg->format] : REP_TEXT;
 	const struct bench_ring_result *r0 = &cells[0].r;
-	struct vtdm_costs costs;
 	struct rep_table *t;
 	char title[512];
-	int rc;
 
 	snprintf(title, sizeof(title),
-		 "Ring workload: %u map/unmap pairs, ring of %u buffers (2-4 KiB, FROM_DEVICE),"
-		 " %s, %llu ns inter-arrival; %u run%s per row.\n"
-		 "model ns/pair = (model time over the run - pairs x inter-arrival) / pairs;"
+		 "Ring workload (the core's speed): %u map/unmap pairs, ring of %u buffers (2-4 KiB,"
+		 " FROM_DEVICE),\n%s, %llu ns inter-arrival; %u run%s per row."
+		 " model ns/pair = (model time over the run\n- pairs x inter-arrival) / pairs;"
 		 " wall ns/pair: median [min, max] of the runs.",
 		 r0->pairs, r0->ring, cfg->no_dma ? "no device DMA" : "64-byte device write per buffer",
 		 (unsigned long long)r0->gap_ns, cfg->runs, cfg->runs == 1 ? "" : "s");
 	t = rep_table_new(title, cols, sizeof(cols) / sizeof(cols[0]));
-	if (!t)
-		return -ENOMEM;
-	rc = fill(t, cells);
-	if (rc)
-		goto out;
+	if (t && fill(t, cells)) {
+		rep_table_free(t);
+		t = NULL;
+	}
+	return t;
+}
+
+struct section {
+	const char *name;
+	struct rep_table *t;
+};
+
+/* Every section, then the cost table: text and CSV a blank line apart, or one JSON document. */
+static int report(const struct bench_cfg *cfg, const struct section *sec, unsigned n, FILE *out,
+		  enum rep_format f)
+{
+	struct vtdm_costs costs;
+	int rc = 0;
+
 	bench_ring_costs(&costs);
 	if (f == REP_JSON) {
 		struct rep_json j;
 
 		rep_json_begin(&j, out);
-		rep_json_member_str(&j, "workload", "ring");
-		rep_json_member_u64(&j, "pairs", r0->pairs);
-		rep_json_member_u64(&j, "ring", r0->ring);
-		rep_json_member_u64(&j, "gap_ns", r0->gap_ns);
-		rep_json_member_bool(&j, "dma", !cfg->no_dma);
 		rep_json_member_u64(&j, "runs", cfg->runs);
-		rep_json_member_table(&j, "table", t);
+		rep_json_member_u64(&j, "ops", cfg->ops);
+		rep_json_member_u64(&j, "pairs", cfg->pairs);
+		rep_json_member_bool(&j, "dma", !cfg->no_dma);
+		for (unsigned i = 0; i < n; i++)
+			if (sec[i].t)
+				rep_json_member_table(&j, sec[i].name, sec[i].t);
 		rep_json_member_costs(&j, "costs", &costs);
-		rc = rep_json_end(&j);
-		goto out;
+		return rep_json_end(&j);
 	}
-	/* Text and CSV: the table, a blank line, the cost table. */
-	rc = rep_print(out, t, f);
-	if (!rc) {
-		fputc('\n', out);
+	for (unsigned i = 0; i < n && !rc; i++)
+		if (sec[i].t) {
+			rc = rep_print(out, sec[i].t, f);
+			fputc('\n', out);
+		}
+	if (!rc)
 		rc = rep_print_costs(out, &costs, f);
+	return rc;
+}
+
+/* @dir/bench.json: the same document as --json. */
+static int bench_write_out(const struct bench_cfg *cfg, const struct section *sec, unsigned n,
+			   FILE *err)
+{
+	char path[512];
+	FILE *f;
+	int rc;
+
+	if (mkdir(cfg->out, 0777) && errno != EEXIST) {
+		fprintf(err, "vtdkit bench: cannot create %s: %s\n", cfg->out, strerror(errno));
+		return -errno;
 	}
-out:
-	rep_table_free(t);
+	snprintf(path, sizeof(path), "%s/bench.json", cfg->out);
+	f = fopen(path, "w");
+	if (!f) {
+		fprintf(err, "vtdkit bench: cannot write %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	rc = report(cfg, sec, n, f, REP_JSON);
+	if (fclose(f) && !rc)
+		rc = -EIO;
 	return rc;
 }
 
 int bench_matrix(const struct bench_cfg *cfg, FILE *out, FILE *err)
 {
+	static const enum rep_format fmt[] = {
+		[BENCH_TEXT] = REP_TEXT, [BENCH_CSV] = REP_CSV, [BENCH_JSON] = REP_JSON,
+	};
+	enum rep_format f = cfg->format <= BENCH_JSON ? fmt[cfg->format] : REP_TEXT;
+	struct section sec[4] = { { "workloads" }, { "traces" }, { "speed" }, { "ring" } };
 	struct cell cells[NCELLS];
 	double *wall = calloc(cfg->runs, sizeof(*wall));
 	struct progress bar;
-	bool fault = false;
-	int rc;
+	bool fault = false, unsafe = false;
+	uint64_t done = 0, total;
+	int rc, status = 0;
 
 	if (!wall) {
 		fputs("vtdkit bench: out of memory\n", err);
 		return 2;
 	}
 	memset(cells, 0, sizeof(cells));
-	progress_start_on(&bar, "vtdkit bench", (uint64_t)NCELLS * cfg->runs,
-			  isatty(fileno(err)) ? err : NULL);
+	total = (uint64_t)NCELLS * cfg->runs + (cfg->ops ? MATRIX_CELLS : 0) + cfg->runs +
+		(cfg->traces ? matrix_trace_count(cfg->traces) : 0);
+	progress_start_on(&bar, "vtdkit bench", total, isatty(fileno(err)) ? err : NULL);
+	if (cfg->ops) {
+		sec[0].t = matrix_workloads(cfg->ops, NULL, &bar, &done, err, &unsafe);
+		if (!sec[0].t) {
+			status = 2;
+			goto out;
+		}
+	}
+	if (cfg->traces)
+		sec[1].t = matrix_traces(cfg->traces, &bar, &done, err);
+	sec[2].t = matrix_speed(cfg->runs, &bar, &done, err);
 	for (size_t i = 0; i < NCELLS; i++) {
 		struct bench_ring_opts o = { .mode = modes[i / 2], .cm = i % 2,
 					     .pairs = cfg->pairs, .no_dma = cfg->no_dma };
@@ -188,8 +238,8 @@ int bench_matrix(const struct bench_cfg *cfg, FILE *out, FILE *err)
 				progress_done(&bar);
 				fprintf(err, "vtdkit bench: %s cm=%d: run failed: %s\n",
 					bench_ring_mode_name(o.mode), (int)o.cm, strerror(-rc));
-				free(wall);
-				return 2;
+				status = 2;
+				goto out;
 			}
 			fault |= r.dma_fault != 0;
 			if (!k)
@@ -197,7 +247,7 @@ int bench_matrix(const struct bench_cfg *cfg, FILE *out, FILE *err)
 			else if (!same_counts(&cells[i].r, &r))
 				cells[i].varied = true;
 			wall[k] = r.wall_ns_per_pair;
-			progress_update(&bar, i * cfg->runs + k + 1);
+			progress_update(&bar, ++done);
 		}
 		qsort(wall, cfg->runs, sizeof(*wall), cmp_double);
 		cells[i].min = wall[0];
@@ -205,14 +255,24 @@ int bench_matrix(const struct bench_cfg *cfg, FILE *out, FILE *err)
 		cells[i].med = cfg->runs % 2 ? wall[cfg->runs / 2]
 					     : (wall[cfg->runs / 2 - 1] + wall[cfg->runs / 2]) / 2;
 	}
-	free(wall);
 	progress_done(&bar);
-	rc = report(cfg, cells, out);
+	sec[3].t = ring_table(cfg, cells);
+	rc = report(cfg, sec, 4, out, f);
+	if (!rc && cfg->out)
+		rc = bench_write_out(cfg, sec, 4, err);
 	if (rc) {
 		fprintf(err, "vtdkit bench: cannot write the report: %s\n", strerror(-rc));
-		return 2;
+		status = 2;
+		goto out;
 	}
 	if (fault)
 		fputs("vtdkit bench: a device DMA faulted (see the faults column)\n", err);
-	return fault ? 1 : 0;
+	if (unsafe)
+		fputs("vtdkit bench: a workload run with well-behaved devices saw a violation\n", err);
+	status = fault || unsafe ? 1 : 0;
+out:
+	free(wall);
+	for (unsigned i = 0; i < 4; i++)
+		rep_table_free(sec[i].t);
+	return status;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench/scenario.h"
 #include "bench/replay.h"
@@ -17,6 +18,7 @@
 #include "check/stress.h"
 #include "vtd/vtd.h"
 #include "bench.h"
+#include "compare.h"
 #include "demo.h"
 #include "hw.h"
 #include "run.h"
@@ -209,31 +211,145 @@ static int hw_main(int argc, char **argv)
 /* ---- vtdkit demo ---- */
 
 static const struct cli_opt demo_opts[] = {
+	{ "workload", required_argument, 'w', "NAME",
+	  "nic-rx, nic-tx, nvme, gpu or mixed (default mixed)" },
+	{ "ops", required_argument, 'n', "N", "operations per run (default 20000)" },
+	{ "param", required_argument, 'p', "KEY=VAL", "a workload parameter (repeatable; see below)" },
+	{ "mode", required_argument, 'm', "MODE", "only this policy: strict, lazy or lazy-ranged" },
+	{ "cm", required_argument, 'c', "0|1", "caching mode on every unit (default 0)" },
+	{ "profile", required_argument, 'P', "P", "exact or adversarial caches (default exact)" },
+	{ "no-late", no_argument, 'L', NULL, "skip the runs with the misbehaving device" },
+	{ "json", no_argument, 'j', NULL, "print one JSON document" },
+	{ "csv", no_argument, 'C', NULL, "print CSV (the table, a blank line, the cost table)" },
+	{ "timeline", required_argument, 't', "FILE",
+	  "write the first policy's run as Chrome/Perfetto trace-event JSON" },
+	{ "registers", no_argument, 'r', NULL,
+	  "instead: the register-level walk through one unit (no driver)" },
 	{ "help", no_argument, 'h', NULL, "show this help" },
 };
 
+static void demo_param_help(void *arg, const char *key, const char *help)
+{
+	fprintf(arg, "  %-12s %s\n", key, help);
+}
+
+static void demo_usage(FILE *f)
+{
+	fputs("usage: vtdkit demo [OPTION]...\n"
+	      "The main job: run a built-in workload under every unmap policy (strict,\n"
+	      "lazy, lazy-ranged) on libvtd and the hardware model, every DMA judged by\n"
+	      "the checker's oracle, and print one table: invalidation descriptors and\n"
+	      "waits per operation, modelled time per operation, IOTLB and device-TLB hit\n"
+	      "rates, exposure windows, and a safety verdict. Each policy runs twice: with\n"
+	      "well-behaved devices, and with a device that touches every buffer once\n"
+	      "more after its unmap (strict must fault it; lazy shows the stale window).\n"
+	      "docs/workloads.md.\n\n"
+	      "Options:\n", f);
+	print_opts(f, demo_opts, ARRAY_SIZE(demo_opts));
+	fputs("\nWorkloads and their parameters (--param KEY=VAL):\n", f);
+	for (int w = 0; w < WL_NR; w++) {
+		fprintf(f, " %s: %s\n", wl_name((enum wl_kind)w), wl_summary((enum wl_kind)w));
+		wl_params_foreach((enum wl_kind)w, demo_param_help, f);
+	}
+	fputs("\nExit status:\n"
+	      "  0  every policy ran; none let a well-behaved device use a stale translation\n"
+	      "     (--registers: every step behaved as the specification says)\n"
+	      "  1  a policy let a well-behaved device use a stale translation (a bug)\n"
+	      "     (--registers: a step did not behave as the specification says)\n"
+	      "  2  bad usage, a bad parameter, or a run that could not complete\n", f);
+}
+
 static int demo_main(int argc, char **argv)
 {
-	int c;
+	struct compare_cfg cfg = { .only_mode = -1, .format = REP_TEXT };
+	const char *params[32], *workload = "mixed";
+	unsigned nparams = 0;
+	bool registers = false;
+	char err[200];
+	int c, w;
 
 	while ((c = next_opt(argc, argv, "demo", demo_opts, ARRAY_SIZE(demo_opts))) != -1) {
-		if (c == 'h') {
-			fputs("usage: vtdkit demo\n"
-			      "Program one remapping unit at register level, show a stale IOTLB\n"
-			      "entry after a page-table change, and its page-selective\n"
-			      "invalidation through the queue. Every step is checked.\n\n"
-			      "Options:\n", stdout);
-			print_opts(stdout, demo_opts, ARRAY_SIZE(demo_opts));
-			fputc('\n', stdout);
-			fputs(exit_help, stdout);
-			return EXIT_OK;
+		switch (c) {
+		case 'w':
+			workload = optarg;
+			break;
+		case 'n':
+		case 'p':
+		case 'm':
+		case 'c':
+		case 'P': {
+			static const struct { int c; const char *key; } keys[] = {
+				{ 'n', "ops" }, { 'm', "mode" }, { 'c', "cm" }, { 'P', "caching" },
+			};
+			static char buf[32][80];
+
+			if (nparams == ARRAY_SIZE(params)) {
+				fputs("vtdkit demo: too many parameters\n", stderr);
+				return EXIT_USAGE;
+			}
+			for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+				if (keys[k].c == c) {
+					snprintf(buf[nparams], sizeof(buf[nparams]), "%s=%s", keys[k].key,
+						 optarg);
+					optarg = buf[nparams];
+				}
+			if (c == 'm')
+				cfg.only_mode = 0;	/* set below from the parameter */
+			params[nparams++] = optarg;
+			break;
 		}
-		fputs("Try 'vtdkit demo --help'.\n", stderr);
-		return EXIT_USAGE;
+		case 'L':
+			cfg.no_late = true;
+			break;
+		case 'j':
+			cfg.format = REP_JSON;
+			break;
+		case 'C':
+			cfg.format = REP_CSV;
+			break;
+		case 't':
+			cfg.timeline = optarg;
+			break;
+		case 'r':
+			registers = true;
+			break;
+		case 'h':
+			demo_usage(stdout);
+			return EXIT_OK;
+		default:
+			fputs("Try 'vtdkit demo --help'.\n", stderr);
+			return EXIT_USAGE;
+		}
 	}
 	if (one_arg("demo", argc, argv, NULL))
 		return EXIT_USAGE;
-	return demo_run(stdout) ? EXIT_CHECK : EXIT_OK;
+	if (registers)
+		return demo_run(stdout) ? EXIT_CHECK : EXIT_OK;
+	w = wl_lookup(workload);
+	if (w < 0) {
+		fprintf(stderr, "vtdkit demo: --workload: '%s' is not nic-rx, nic-tx, nvme, gpu or"
+			" mixed\n", workload);
+		return EXIT_USAGE;
+	}
+	wl_opts_init(&cfg.wl, (enum wl_kind)w);
+	for (unsigned i = 0; i < nparams; i++) {
+		const char *eq = strchr(params[i], '=');
+		char key[64];
+
+		if (!eq || eq == params[i] || (size_t)(eq - params[i]) >= sizeof(key)) {
+			fprintf(stderr, "vtdkit demo: --param: '%s' is not KEY=VALUE\n", params[i]);
+			return EXIT_USAGE;
+		}
+		memcpy(key, params[i], (size_t)(eq - params[i]));
+		key[eq - params[i]] = 0;
+		if (wl_params_set(&cfg.wl, key, eq + 1, err, sizeof(err))) {
+			fprintf(stderr, "vtdkit demo: %s\n", err);
+			return EXIT_USAGE;
+		}
+		if (!strcmp(key, "mode"))
+			cfg.only_mode = (int)cfg.wl.mode;
+	}
+	return compare_run(&cfg, stdout, stderr);
 }
 
 /* ---- vtdkit run ---- */
@@ -501,33 +617,40 @@ static int stress_main(int argc, char **argv)
 /* ---- vtdkit bench ---- */
 
 static const struct cli_opt bench_opts[] = {
-	{ "pairs", required_argument, 'p', "N", "map/unmap pairs per run (default 100000)" },
-	{ "runs", required_argument, 'r', "R", "runs per row; wall time is their median (default 5)" },
-	{ "no-dma", no_argument, 'n', NULL, "skip the device's writes: time the software path only" },
-	{ "csv", no_argument, 'c', NULL, "print CSV rows instead of the table" },
-	{ "json", no_argument, 'j', NULL, "print one JSON object instead of the table" },
+	{ "ops", required_argument, 'o', "N",
+	  "workload matrix: operations per run (default 20000; 0 skips the matrix)" },
+	{ "traces", required_argument, 't', "DIR",
+	  "replay every DIR/NAME.trace (default ../shared/traces when it exists)" },
+	{ "no-traces", no_argument, 'T', NULL, "skip the traces" },
+	{ "out", required_argument, 'O', "DIR", "also write DIR/bench.json" },
+	{ "pairs", required_argument, 'p', "N", "ring: map/unmap pairs per run (default 100000)" },
+	{ "runs", required_argument, 'r', "R", "runs per speed measurement; medians (default 5)" },
+	{ "no-dma", no_argument, 'n', NULL, "ring: skip the device's writes (software path only)" },
+	{ "csv", no_argument, 'c', NULL, "print CSV (the tables a blank line apart)" },
+	{ "json", no_argument, 'j', NULL, "print one JSON document instead of the tables" },
 	{ "help", no_argument, 'h', NULL, "show this help" },
 };
 
 static void bench_usage(FILE *f)
 {
 	fputs("usage: vtdkit bench [OPTION]...\n"
-	      "Benchmark the DMA API layer's unmap policies on a receive-ring workload:\n"
-	      "one unit (caching=exact), one device, a ring of 256 buffers of 2-4 KiB;\n"
-	      "each packet maps a buffer, the device writes 64 bytes into it, the buffer\n"
-	      "mapped 256 packets earlier is unmapped, virtual time advances 1 us and\n"
-	      "the flush-queue timers run. Rows: strict, lazy and lazy-ranged (forced,\n"
-	      "so lazy modes run under caching mode too) with CM off and on: IOTLB PSI\n"
-	      "and DSI descriptors, wait descriptors, queue submissions, flush-queue\n"
-	      "flushes, modelled ns per pair (model time minus the inter-arrival time,\n"
-	      "over pairs), wall-clock ns per pair (median, min, max of the runs) and\n"
-	      "DMA faults; then the cost table. docs/benchmarks.md.\n\n"
+	      "The benchmark matrix (what `make bench` runs; docs/benchmarks.md):\n"
+	      " - workloads: nic-rx, nic-tx, nvme, gpu, mixed x strict, lazy, lazy-ranged\n"
+	      "   x caching mode off/on x exact/adversarial caches, well-behaved devices:\n"
+	      "   invalidation descriptors and waits per operation, modelled ns per\n"
+	      "   operation, IOTLB and device-TLB hit rates, exposure windows, violations;\n"
+	      " - traces: every real Linux capture replayed under each policy, beside\n"
+	      "   Linux's own descriptors and waits (docs/replay.md);\n"
+	      " - speed: the model's DMA page translations per wall second, and the ring\n"
+	      "   workload (one unit, one device, a ring of 256 buffers of 2-4 KiB, CM\n"
+	      "   off and on) for the core's wall ns per map/unmap pair; medians of --runs;\n"
+	      "then the cost table. Counters and modelled times are deterministic.\n\n"
 	      "Options:\n", f);
 	print_opts(f, bench_opts, ARRAY_SIZE(bench_opts));
 	fputs("\nExit status:\n"
-	      "  0  every run completed without a DMA fault\n"
-	      "  1  a device DMA faulted in some run\n"
-	      "  2  bad usage, or a libvtd or model call failed\n", f);
+	      "  0  every run completed; no DMA fault in the ring, no violation in a workload\n"
+	      "  1  a ring DMA faulted, or a well-behaved workload run saw a violation\n"
+	      "  2  bad usage, or a run could not be set up\n", f);
 }
 
 static int bench_count(const char *arg, const char *opt, uint64_t max, unsigned *out)
@@ -545,7 +668,10 @@ static int bench_count(const char *arg, const char *opt, uint64_t max, unsigned 
 
 static int bench_main(int argc, char **argv)
 {
-	struct bench_cfg cfg = { .pairs = 100000, .runs = 5, .format = BENCH_TEXT };
+	struct bench_cfg cfg = { .pairs = 100000, .runs = 5, .format = BENCH_TEXT, .ops = 20000,
+				 .traces = "../shared/traces" };
+	bool traces_given = false;
+	unsigned ops;
 	int c;
 
 	while ((c = next_opt(argc, argv, "bench", bench_opts, ARRAY_SIZE(bench_opts))) != -1) {
@@ -560,6 +686,25 @@ static int bench_main(int argc, char **argv)
 			break;
 		case 'n':
 			cfg.no_dma = true;
+			break;
+		case 'o':
+			if (!strcmp(optarg, "0")) {
+				cfg.ops = 0;
+				break;
+			}
+			if (bench_count(optarg, "ops", 100000000, &ops))
+				return EXIT_USAGE;
+			cfg.ops = ops;
+			break;
+		case 't':
+			cfg.traces = optarg;
+			traces_given = true;
+			break;
+		case 'T':
+			cfg.traces = NULL;
+			break;
+		case 'O':
+			cfg.out = optarg;
 			break;
 		case 'c':
 			cfg.format = BENCH_CSV;
@@ -577,6 +722,14 @@ static int bench_main(int argc, char **argv)
 	}
 	if (one_arg("bench", argc, argv, NULL))
 		return EXIT_USAGE;
+	/* The default directory is optional; one named on the command line is not. */
+	if (cfg.traces && !traces_given && access(cfg.traces, R_OK))
+		cfg.traces = NULL;
+	else if (cfg.traces && access(cfg.traces, R_OK)) {
+		fprintf(stderr, "vtdkit bench: --traces: cannot read '%s': %s\n", cfg.traces,
+			strerror(errno));
+		return EXIT_USAGE;
+	}
 	return bench_matrix(&cfg, stdout, stderr);
 }
 
@@ -737,6 +890,116 @@ static int replay_main(int argc, char **argv)
 	return rc;
 }
 
+/* ---- vtdkit report ---- */
+
+#include "report.h"
+
+static const struct cli_opt report_opts[] = {
+	{ "out", required_argument, 'o', "DIR", "write the plot data, script and images there"
+	  " (default report)" },
+	{ "ops", required_argument, 'n', "N", "operations per run (default 5000)" },
+	{ "workload", required_argument, 'w', "NAME",
+	  "nic-rx, nic-tx, nvme, gpu or mixed (repeatable; default all five)" },
+	{ "cm", required_argument, 'c', "0|1", "caching mode on every unit (default 0)" },
+	{ "profile", required_argument, 'P', "P", "exact or adversarial caches (default exact)" },
+	{ "late", no_argument, 'L', NULL,
+	  "every device uses each buffer once more after its unmap" },
+	{ "json", no_argument, 'j', NULL, "print one JSON document" },
+	{ "csv", no_argument, 'C', NULL,
+	  "print CSV (the runs, the cost table, the files; blank lines between)" },
+	{ "help", no_argument, 'h', NULL, "show this help" },
+};
+
+static void report_usage(FILE *f)
+{
+	fputs("usage: vtdkit report [OPTION]...\n"
+	      "Run each workload under every unmap policy (strict, lazy, lazy-ranged), print\n"
+	      "one table of what each costs and the cost table, and write plots into DIR:\n"
+	      "modelled cost per operation, invalidation descriptors and waits per\n"
+	      "operation, the exposure-window distribution and the IOTLB and device-TLB hit\n"
+	      "rates, as gnuplot data files and the script plots.gp. When gnuplot is\n"
+	      "installed it draws each plot as PNG and SVG; without it the data and the\n"
+	      "script are still written. The files written are listed at the end.\n"
+	      "docs/plots.md.\n\n"
+	      "Options:\n", f);
+	print_opts(f, report_opts, ARRAY_SIZE(report_opts));
+	fputs("\nExit status:\n"
+	      "  0  every run completed and no policy let a well-behaved device use a stale\n"
+	      "     translation (also when gnuplot is not installed)\n"
+	      "  1  a policy let a well-behaved device use a stale translation (a bug;\n"
+	      "     not judged with --late, where lazy policies are expected to)\n"
+	      "  2  bad usage, a run that could not complete, the plots could not be\n"
+	      "     written, or gnuplot failed\n", f);
+}
+
+static int report_main(int argc, char **argv)
+{
+	struct report_cfg cfg = { .profile = VTDM_EXACT, .format = REP_TEXT };
+	struct wl_opts scratch;
+	char err[200];
+	int c, w;
+
+	wl_opts_init(&scratch, WL_NIC_RX);
+	while ((c = next_opt(argc, argv, "report", report_opts, ARRAY_SIZE(report_opts))) != -1) {
+		switch (c) {
+		case 'o':
+			if (!*optarg) {
+				fputs("vtdkit report: --out: empty directory name\n", stderr);
+				return EXIT_USAGE;
+			}
+			cfg.dir = optarg;
+			break;
+		case 'n':
+		case 'c':
+		case 'P':
+			/* wl_params_set checks the value and names what it takes. */
+			if (wl_params_set(&scratch, c == 'n' ? "ops" : c == 'c' ? "cm" : "caching",
+					  optarg, err, sizeof(err))) {
+				fprintf(stderr, "vtdkit report: --%s: %s\n",
+					c == 'n' ? "ops" : c == 'c' ? "cm" : "profile", err);
+				return EXIT_USAGE;
+			}
+			cfg.ops = scratch.ops;
+			cfg.cm = scratch.cm;
+			cfg.profile = scratch.profile;
+			break;
+		case 'w':
+			w = wl_lookup(optarg);
+			if (w < 0) {
+				fprintf(stderr, "vtdkit report: --workload: '%s' is not nic-rx, nic-tx,"
+					" nvme, gpu or mixed\n", optarg);
+				return EXIT_USAGE;
+			}
+			for (unsigned i = 0; i <= cfg.nworkloads; i++)
+				if (i == cfg.nworkloads) {
+					cfg.workloads[cfg.nworkloads++] = (enum wl_kind)w;
+					break;
+				} else if (cfg.workloads[i] == (enum wl_kind)w) {
+					break;
+				}
+			break;
+		case 'L':
+			cfg.late = true;
+			break;
+		case 'j':
+			cfg.format = REP_JSON;
+			break;
+		case 'C':
+			cfg.format = REP_CSV;
+			break;
+		case 'h':
+			report_usage(stdout);
+			return EXIT_OK;
+		default:
+			fputs("Try 'vtdkit report --help'.\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (one_arg("report", argc, argv, NULL))
+		return EXIT_USAGE;
+	return report_run(&cfg, stdout, stderr);
+}
+
 /* ---- dispatch ---- */
 
 static const struct {
@@ -745,12 +1008,13 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "hw", hw_main, "line console to the bare hardware model (qtest style)" },
-	{ "demo", demo_main, "register-level demonstration: a stale IOTLB and its invalidation" },
+	{ "demo", demo_main, "the main job: every unmap policy on a workload, cost and safety" },
 	{ "run", run_main, "run a scenario: libvtd on the model, DMA, expectations" },
 	{ "explore", explore_main, "explore a scenario's thread interleavings with the checker" },
 	{ "stress", stress_main, "libvtd and the model on real threads, every DMA judged" },
-	{ "bench", bench_main, "benchmark strict, lazy and lazy-ranged unmaps on a ring workload" },
+	{ "bench", bench_main, "the benchmark matrix: workloads, policies, traces, speed" },
 	{ "replay", replay_main, "replay a real Linux VT-d trace through libvtd, side by side" },
+	{ "report", report_main, "every policy on every workload: tables and gnuplot plots" },
 };
 
 static void usage(FILE *f)

@@ -255,6 +255,9 @@ static void e_call(void *ctx, const struct vtd_call *c)
 	sched_touch(e->s, SK_ORACLE, 0, true);
 	if (e->oracle)
 		chk_call(e->oracle, c);
+	/* After the oracle: an observer below sees the call as it was judged. */
+	if (e->inner->call)
+		e->inner->call(e->inner_ctx, c);
 	if (!e->s)
 		return;
 	if (c->kind == VTD_CALL_IOVA_FREE)

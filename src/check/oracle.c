@@ -108,6 +108,7 @@ struct chk {
 
 	uint64_t *expo;			/* exposure windows, ns */
 	size_t nexpo, expocap;
+	bool unmap_revokes;		/* a mapping ends at its unmap's return */
 };
 
 static const char *const kind_names[CHK_NR] = {
@@ -352,6 +353,34 @@ void chk_exposure(struct chk *c, struct chk_exposure *out)
 		out->p99 = c->expo[(c->nexpo * 99 + 99) / 100 - 1];
 		out->max = c->expo[c->nexpo - 1];
 	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+uint64_t chk_exposure_hist(struct chk *c, uint64_t *hist, unsigned n)
+{
+	uint64_t total;
+
+	if (n > CHK_EXPO_BUCKETS)
+		n = CHK_EXPO_BUCKETS;
+	if (!n)
+		return 0;
+	memset(hist, 0, n * sizeof(*hist));
+	pthread_mutex_lock(&c->lock);
+	total = c->nexpo;
+	for (size_t i = 0; i < c->nexpo; i++) {
+		/* 0 ns in bucket 0; [2^(b-1), 2^b) in bucket b = bit length of the window. */
+		unsigned b = c->expo[i] ? 64 - (unsigned)__builtin_clzll(c->expo[i]) : 0;
+
+		hist[b < n ? b : n - 1]++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return total;
+}
+
+void chk_set_unmap_revokes(struct chk *c, bool on)
+{
+	pthread_mutex_lock(&c->lock);
+	c->unmap_revokes = on;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -798,10 +827,14 @@ static void judge(struct chk *c, const struct vtdm_access *a, const struct vtdm_
 			uint64_t s1 = s->t_left == INF || s->uncertain ? INF : s->t_left;
 
 			for (const struct prec *p = newest(c, s->dom, page); p; p = p->older) {
+				uint64_t p1 = p->t_cov;
+
 				if (p->pa != q)
 					continue;
+				if (c->unmap_revokes && p->t_unmap_exit < p1)
+					p1 = p->t_unmap_exit;
 				/* One instant of the access when both the stay and the mapping held. */
-				if (max3(tb, s->t_enter, p->t_map_enter) <= min3(te, s1, p->t_cov)) {
+				if (max3(tb, s->t_enter, p->t_map_enter) <= min3(te, s1, p1)) {
 					if ((need & p->perm) == need)
 						return;
 					/* Too weak; another valid mapping may still allow it. */
@@ -833,6 +866,13 @@ static void judge(struct chk *c, const struct vtdm_access *a, const struct vtdm_
 					 "it outlived the device's detach/move (call %" PRIu64
 					 ", returned at event %" PRIu64 ")",
 					 stale_stay->detach_id, stale_stay->t_left);
+			else if (c->unmap_revokes && stale->t_unmap_exit < tb &&
+				 !(stale->t_cov < tb))
+				snprintf(outlived, sizeof(outlived),
+					 "it outlived unmap call %" PRIu64 " (returned at event %"
+					 PRIu64 "), no flush had covered it yet (the exposure window, "
+					 "judged as over at the unmap)", stale->unmap_id,
+					 stale->t_unmap_exit);
 			else
 				snprintf(outlived, sizeof(outlived),
 					 "it outlived unmap call %" PRIu64 " (returned at event %" PRIu64

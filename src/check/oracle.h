@@ -76,6 +76,26 @@ unsigned chk_count(const struct chk *c, enum chk_kind k);
 uint64_t chk_judged(const struct chk *c);
 uint64_t chk_unjudged(const struct chk *c);
 void chk_exposure(struct chk *c, struct chk_exposure *out);
+/*
+ * The same windows counted in power-of-two buckets of ns: bucket 0 holds
+ * windows of 0 ns, bucket b (1..CHK_EXPO_BUCKETS-1) those in
+ * [2^(b-1), 2^b). @hist gets @n buckets (at most CHK_EXPO_BUCKETS); with
+ * fewer, the last one also holds every longer window. Returns the number
+ * of windows (the sum of @hist).
+ */
+#define CHK_EXPO_BUCKETS	65
+uint64_t chk_exposure_hist(struct chk *c, uint64_t *hist, unsigned n);
+/*
+ * Judge devices against the DMA API's contract instead of the driver's
+ * flushes: a mapping ends when its unmap returns, so a translation after
+ * that — which a lazy mode's exposure window leaves possible — is
+ * reported (stale-after-unmap, or stale-devtlb from the device TLB). Off
+ * by default: a mapping then stays valid until a flush covers it
+ * (docs/checker.md). The built-in workloads (src/bench/workload.h) turn
+ * it on to judge each policy against a device that uses a buffer after
+ * its unmap. It applies to every access judged after the call.
+ */
+void chk_set_unmap_revokes(struct chk *c, bool on);
 /* Called on every violation as it is found (the explorer stops there). */
 void chk_on_violation(struct chk *c, void (*fn)(void *arg, const struct chk_violation *v),
 		      void *arg);

@@ -842,3 +842,98 @@ TEST_F(oracle, stay_and_mapping_must_hold_at_one_instant)
 	end(r, IOVA, false, 0, PA2, false);
 	expect_one(r, CHK_STALE_AFTER_UNMAP, "-> pa 0x300000", NULL);
 }
+
+/* ---- Exposure histogram ---- */
+
+/* One page unmapped at @at and covered by a sync completing @ns later. */
+static void window(struct rig *r, uint64_t iova, uint64_t at, uint64_t ns)
+{
+	map(r, r->a, iova, PA, PG, VTD_PERM_RW);
+	r->ns = at;
+	unmap(r, r->a, iova, PG);
+	r->ns = at + ns;
+	flush(r, VTD_CALL_SYNC, r->a, iova, PG, 0);
+}
+
+TEST_F(oracle, exposure_histogram)
+{
+	static const uint64_t ns[] = { 0, 1, 2, 3, 4, 1023, 1024, 1ULL << 40 };
+	struct rig *r = &self->r;
+	uint64_t hist[CHK_EXPO_BUCKETS], few[4];
+
+	EXPECT_EQ(0, chk_exposure_hist(r->c, hist, CHK_EXPO_BUCKETS));
+	for (unsigned i = 0; i < ARRAY_SIZE(ns); i++)
+		window(r, IOVA + i * PG, 1000, ns[i]);
+	ASSERT_EQ(ARRAY_SIZE(ns), chk_exposure_hist(r->c, hist, CHK_EXPO_BUCKETS));
+	EXPECT_EQ(1, hist[0]);		/* 0 */
+	EXPECT_EQ(1, hist[1]);		/* 1 */
+	EXPECT_EQ(2, hist[2]);		/* 2, 3 */
+	EXPECT_EQ(1, hist[3]);		/* 4 */
+	EXPECT_EQ(1, hist[10]);		/* 1023 in [512, 1024) */
+	EXPECT_EQ(1, hist[11]);		/* 1024 */
+	EXPECT_EQ(1, hist[41]);		/* 2^40 */
+	EXPECT_EQ(0, hist[4] + hist[9] + hist[12] + hist[40] + hist[64]);
+	/* Fewer buckets: the last holds everything longer. */
+	ASSERT_EQ(ARRAY_SIZE(ns), chk_exposure_hist(r->c, few, 4));
+	EXPECT_EQ(1, few[0]);
+	EXPECT_EQ(1, few[1]);
+	EXPECT_EQ(2, few[2]);
+	EXPECT_EQ(4, few[3]);		/* 4, 1023, 1024, 2^40 */
+	expect_none(r);
+}
+
+/* ---- A mapping that ends at its unmap (chk_set_unmap_revokes) ---- */
+
+TEST_F(oracle, unmap_revokes_blames_the_exposure_window)
+{
+	struct rig *r = &self->r;
+	uint64_t u;
+
+	chk_set_unmap_revokes(r->c, true);
+	map(r, r->a, IOVA, PA, PG, VTD_PERM_RW);
+	attach(r, r->a, 0);
+	dma(r, IOVA, true, 0, PA, false);		/* while mapped: fine */
+	u = unmap(r, r->a, IOVA, PG);
+	expect_none(r);
+	dma(r, IOVA + 8, true, 0, PA + 8, false);	/* lazy window, no flush yet */
+	expect_one(r, CHK_STALE_AFTER_UNMAP, "DMA write by 00:03.0 of IOVA 0x5008 ",
+		   "stale mapping IOVA 0x5000 -> pa 0x200000 RW of domain A",
+		   str("outlived unmap call %llu ", (unsigned long long)u),
+		   "no flush had covered it yet", NULL);
+	dma(r, IOVA, false, 0, PA, true);		/* from the device TLB */
+	EXPECT_EQ(2, chk_nr_violations(r->c));
+	EXPECT_EQ(1, chk_count(r->c, CHK_STALE_DEVTLB));
+}
+
+TEST_F(oracle, unmap_revokes_spares_a_dma_racing_the_unmap)
+{
+	struct rig *r = &self->r;
+	struct vtd_call u;
+
+	chk_set_unmap_revokes(r->c, true);
+	map(r, r->a, IOVA, PA, PG, VTD_PERM_RW);
+	attach(r, r->a, 0);
+	u = unmap_enter(r, r->a, IOVA, PG);
+	begin(r, IOVA, false);
+	leave(r, u, (int64_t)PG);
+	end(r, IOVA, false, 0, PA, false);		/* began before the unmap returned */
+	/* A fault after the unmap is no spurious fault either. */
+	dma(r, IOVA, false, 6, 0, false);
+	expect_none(r);
+	EXPECT_EQ(2, chk_judged(r->c));
+}
+
+/* The default keeps the window valid: the same DMA is not blamed. */
+TEST_F(oracle, unmap_revokes_off_by_default)
+{
+	struct rig *r = &self->r;
+
+	map(r, r->a, IOVA, PA, PG, VTD_PERM_RW);
+	attach(r, r->a, 0);
+	unmap(r, r->a, IOVA, PG);
+	dma(r, IOVA, true, 0, PA, false);
+	expect_none(r);
+	chk_set_unmap_revokes(r->c, true);
+	dma(r, IOVA, true, 0, PA, false);
+	expect_one(r, CHK_STALE_AFTER_UNMAP, "no flush had covered it yet", NULL);
+}
