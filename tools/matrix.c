@@ -149,7 +149,8 @@ static char **list_traces(const char *dir, size_t *n)
 	while ((e = readdir(d))) {
 		size_t len = strlen(e->d_name);
 
-		if (len < 7 || strcmp(e->d_name + len - 6, ".trace"))
+		if ((len < 7 || strcmp(e->d_name + len - 6, ".trace")) &&
+		    (len < 10 || strcmp(e->d_name + len - 9, ".trace.xz")))
 			continue;
 		if (*n == cap) {
 			char **nv = realloc(v, (cap = cap ? 2 * cap : 8) * sizeof(*v));
@@ -224,9 +225,7 @@ struct rep_table *matrix_traces(const char *dir, struct progress *bar, uint64_t 
 			row = rep_row(t);
 			if (row < 0)
 				break;
-			v[i][strlen(v[i]) - 6] = 0;
 			rep_set_str(t, (unsigned)row, "trace", v[i]);
-			v[i][strlen(v[i])] = '.';
 			rep_set_str(t, (unsigned)row, "policy", wl_mode_name(r->mode_used));
 			rep_set_u64(t, (unsigned)row, "cm", r->cm);
 			rep_set_u64(t, (unsigned)row, "maps", r->maps);

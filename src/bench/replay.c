@@ -78,7 +78,8 @@ static bool relevant(enum trace_ev k)
 static int load(struct st *s, const char *path)
 {
 	struct trace_reader rd;
-	FILE *f = fopen(path, "r");
+	struct trace_file tf;
+	FILE *f = trace_open(path, &tf);
 	int ret;
 
 	if (!f) {
@@ -110,14 +111,15 @@ static int load(struct st *s, const char *path)
 		s->ev[s->nev++] = (struct ev){ .e = e, .dom = -1 };
 	}
 	trace_reader_release(&rd);
-	fclose(f);
+	if (trace_close(&tf) && ret >= 0)
+		ret = -EIO;
 	if (ret < 0)
 		snprintf(s->err, s->errlen, "%s: %s", path,
 			 ret == -ENOMEM ? "out of memory" : "read error");
 	return ret < 0 ? ret : 0;
 }
 
-/* NAME.trace -> NAME + @suffix, if it exists; @given overrides ("" none). */
+/* NAME.trace[.xz] -> NAME + @suffix, if it exists; @given overrides ("" none). */
 static bool beside(const char *path, const char *given, const char *suffix, char *out,
 		   size_t len)
 {
@@ -128,7 +130,9 @@ static bool beside(const char *path, const char *given, const char *suffix, char
 		snprintf(out, len, "%s", given);
 		return *given;
 	}
-	if (n < 6 || strcmp(path + n - 6, ".trace") || n - 6 + strlen(suffix) >= len)
+	if (n > 9 && !strcmp(path + n - 9, ".trace.xz"))
+		n -= 3;
+	if (n < 6 || strncmp(path + n - 6, ".trace", 6) || n - 6 + strlen(suffix) >= len)
 		return false;
 	memcpy(out, path, n - 6);
 	strcpy(out + n - 6, suffix);

@@ -7,6 +7,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <signal.h>
 
 #include "bench/trace.h"
 #include "fmt/bits.h"
@@ -632,17 +635,97 @@ int trace_read(FILE *f, struct trace_summary *sum)
 	return rc;
 }
 
+/* The stream's first bytes are xz's magic (the stream is rewound). */
+static bool is_xz(FILE *f)
+{
+	unsigned char m[6];
+	bool xz = fread(m, 1, sizeof(m), f) == sizeof(m) && !memcmp(m, "\xfd" "7zXZ", 6);
+
+	rewind(f);
+	return xz;
+}
+
+FILE *trace_open(const char *path, struct trace_file *tf)
+{
+	int fds[2];
+	FILE *f = fopen(path, "r");
+	pid_t pid;
+
+	tf->pid = -1;
+	tf->f = f;
+	if (!f || !is_xz(f))
+		return f;
+	/* xz: read it through `xz -dc` when xz is installed; else as it is. */
+	if (pipe(fds))
+		return f;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return f;
+	}
+	if (!pid) {
+		dup2(fileno(f), 0);
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execlp("xz", "xz", "-dc", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	tf->f = fdopen(fds[0], "r");
+	if (!tf->f) {
+		close(fds[0]);
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		tf->f = f;
+		rewind(f);
+		return f;
+	}
+	/* xz missing: nothing comes out; the caller reads the file as it is. */
+	{
+		int c = fgetc(tf->f);
+
+		if (c == EOF) {
+			fclose(tf->f);
+			waitpid(pid, NULL, 0);
+			tf->f = f;
+			rewind(f);
+			return f;
+		}
+		ungetc(c, tf->f);
+	}
+	fclose(f);
+	tf->pid = pid;
+	return tf->f;
+}
+
+int trace_close(struct trace_file *tf)
+{
+	int status = 0;
+
+	if (!tf->f)
+		return 0;
+	fclose(tf->f);
+	tf->f = NULL;
+	if (tf->pid > 0 && waitpid(tf->pid, &status, 0) == tf->pid &&
+	    !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		return -EIO;
+	return 0;
+}
+
 int trace_read_file(const char *path, struct trace_summary *sum)
 {
-	FILE *f = fopen(path, "r");
-	int rc;
+	struct trace_file tf;
+	FILE *f = trace_open(path, &tf);
+	int rc, rc2;
 
 	memset(sum, 0, sizeof(*sum));
 	if (!f)
 		return -errno;
 	rc = trace_read(f, sum);
-	fclose(f);
-	return rc;
+	rc2 = trace_close(&tf);
+	return rc ? rc : rc2;
 }
 
 /* ---- printing ---- */

@@ -178,7 +178,21 @@ void trace_reader_release(struct trace_reader *r);
 /* Read all of @f into @sum (zeroed first). 0, or -EIO. */
 int trace_read(FILE *f, struct trace_summary *sum);
 
-/* Open @path and read it all. 0, or a negative errno (open or read). */
+/*
+ * Open a trace for reading: an xz-compressed one (by its magic) through
+ * `xz -dc` when xz is installed, else the file as it is (the reader then
+ * reports it as compressed). NULL with errno set if it cannot be opened.
+ * trace_close() closes it and reaps xz: -EIO if xz failed (a corrupt file).
+ */
+struct trace_file {
+	FILE *f;
+	int pid;		/* xz's, or -1 */
+};
+
+FILE *trace_open(const char *path, struct trace_file *tf);
+int trace_close(struct trace_file *tf);
+
+/* Open @path (trace_open) and read it all. 0, or a negative errno (open or read). */
 int trace_read_file(const char *path, struct trace_summary *sum);
 
 /* Events recognised, of both formats. */

@@ -374,3 +374,30 @@ TEST(bench_replay_captures_policies)
 	if (!seen)
 		SKIP(return, "the captures are not in " TRACES_DIR);
 }
+
+/* The big capture is xz-compressed: read through xz when it is installed. */
+TEST(bench_replay_capture_xz)
+{
+	struct replay_opts o = { .mode = -1, .cm = -1, .profile = VTDM_EXACT };
+	const char *path = TRACES_DIR "linux-6.1-cm1-strict-virtio-big.trace.xz";
+	struct replay_result *r = &result;
+	char err[300];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		SKIP(return, "%s not found", path);
+	fclose(f);
+	if (system("xz --version >/dev/null 2>&1"))
+		SKIP(return, "xz is not installed");
+	ASSERT_EQ(0, replay_run(path, &o, r, err, sizeof(err)));
+	/* The README's counts, and the console beside it (caching mode on). */
+	EXPECT_EQ(27505, r->trace.events[TEV_MAP]);
+	EXPECT_EQ(27258, r->trace.events[TEV_UNMAP]);
+	EXPECT_EQ(54761, r->linux_side.gran[DESC_IOTLB][IOTLB_G_PSI]);
+	EXPECT_EQ(8, r->linux_side.gran[DESC_IOTLB][IOTLB_G_DSI]);
+	EXPECT_EQ(27258, r->linux_side.desc[DESC_DEVTLB]);
+	EXPECT_EQ(1, r->captured_cm);
+	EXPECT_TRUE(r->cm);
+	EXPECT_EQ(0, r->map_busy + r->unmap_empty + r->failed);
+	EXPECT_EQ(27258, r->vtdkit.desc[DESC_DEVTLB]);
+}
