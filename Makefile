@@ -59,7 +59,7 @@ $(TEST_OBJS): CPPFLAGS += -Itests
 test: $(VTDTEST) $(VTDKIT)
 	@tests/run.sh "$(VTDTEST)" "tests/hw/run.sh $(VTDKIT)" "tests/scenarios/run.sh $(VTDKIT)" \
 		"tests/litmus/run.sh $(VTDKIT)" "tests/stress/run.sh $(VTDKIT)" \
-		"tests/cli/run.sh $(VTDKIT)"
+		"tests/cli/run.sh $(VTDKIT)" "tests/report/run.sh $(VTDKIT)"
 
 run: $(VTDKIT)
 	$(VTDKIT) demo

@@ -19,6 +19,7 @@
 #include "vtd/vtd.h"
 #include "bench.h"
 #include "compare.h"
+#include "report.h"
 #include "demo.h"
 #include "hw.h"
 #include "run.h"
@@ -892,8 +893,6 @@ static int replay_main(int argc, char **argv)
 
 /* ---- vtdkit report ---- */
 
-#include "report.h"
-
 static const struct cli_opt report_opts[] = {
 	{ "out", required_argument, 'o', "DIR", "write the plot data, script and images there"
 	  " (default report)" },
@@ -959,9 +958,12 @@ static int report_main(int argc, char **argv)
 					c == 'n' ? "ops" : c == 'c' ? "cm" : "profile", err);
 				return EXIT_USAGE;
 			}
-			cfg.ops = scratch.ops;
-			cfg.cm = scratch.cm;
-			cfg.profile = scratch.profile;
+			if (c == 'n')
+				cfg.ops = scratch.ops;
+			else if (c == 'c')
+				cfg.cm = scratch.cm;
+			else
+				cfg.profile = scratch.profile;
 			break;
 		case 'w':
 			w = wl_lookup(optarg);

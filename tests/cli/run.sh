@@ -10,7 +10,7 @@ n=0
 fail=0
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
-cmds="hw demo run explore stress bench replay"
+cmds="hw demo run explore stress bench replay report"
 echo "TAP version 13"
 echo "1..$((2 * $(echo $cmds | wc -w) + 12))"
 
