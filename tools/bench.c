@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench/plot.h"
 #include "bench/progress.h"
 #include "bench/report.h"
 #include "bench/ring.h"
@@ -203,6 +204,7 @@ int bench_matrix(const struct bench_cfg *cfg, FILE *out, FILE *err)
 	struct section sec[4] = { { "workloads" }, { "traces" }, { "speed" }, { "ring" } };
 	struct cell cells[NCELLS];
 	double *wall = calloc(cfg->runs, sizeof(*wall));
+	struct wl_result *res = cfg->out && cfg->ops ? calloc(MATRIX_CELLS, sizeof(*res)) : NULL;
 	struct progress bar;
 	bool fault = false, unsafe = false;
 	uint64_t done = 0, total;
@@ -217,7 +219,7 @@ int bench_matrix(const struct bench_cfg *cfg, FILE *out, FILE *err)
 		(cfg->traces ? matrix_trace_count(cfg->traces) : 0);
 	progress_start_on(&bar, "vtdkit bench", total, isatty(fileno(err)) ? err : NULL);
 	if (cfg->ops) {
-		sec[0].t = matrix_workloads(cfg->ops, NULL, &bar, &done, err, &unsafe);
+		sec[0].t = matrix_workloads(cfg->ops, res, &bar, &done, err, &unsafe);
 		if (!sec[0].t) {
 			status = 2;
 			goto out;
@@ -260,6 +262,21 @@ int bench_matrix(const struct bench_cfg *cfg, FILE *out, FILE *err)
 	rc = report(cfg, sec, 4, out, f);
 	if (!rc && cfg->out)
 		rc = bench_write_out(cfg, sec, 4, err);
+	/* The plots of the workload matrix, drawn when gnuplot is installed. */
+	if (!rc && res) {
+		char msg[300];
+
+		rc = plot_write(cfg->out, res, MATRIX_CELLS, msg, sizeof(msg));
+		if (!rc)
+			rc = plot_render(cfg->out, msg, sizeof(msg));
+		if (rc == -ENOENT) {
+			fprintf(err, "vtdkit bench: gnuplot is not installed: %s has the plot data"
+				" and %s, no images\n", cfg->out, PLOT_SCRIPT);
+			rc = 0;
+		} else if (rc) {
+			fprintf(err, "vtdkit bench: plots: %s\n", msg);
+		}
+	}
 	if (rc) {
 		fprintf(err, "vtdkit bench: cannot write the report: %s\n", strerror(-rc));
 		status = 2;
@@ -272,6 +289,7 @@ int bench_matrix(const struct bench_cfg *cfg, FILE *out, FILE *err)
 	status = fault || unsafe ? 1 : 0;
 out:
 	free(wall);
+	free(res);
 	for (unsigned i = 0; i < 4; i++)
 		rep_table_free(sec[i].t);
 	return status;

@@ -419,7 +419,7 @@ static void bar_style(FILE *f)
 	      "\tset style fill solid 0.85 border -1\n"
 	      "\tset key inside top right horizontal opaque box\n"
 	      "\tset grid ytics\n"
-	      "\tset xtics nomirror\n"
+	      "\tset xtics nomirror rotate by -40 left font \",9\"\n"
 	      "\tset offsets 0, 0, graph 0.15, 0\n", f);
 }
 
@@ -558,22 +558,22 @@ static void write_script(const struct plot *p, FILE *f)
 		"footer = \"%s\"\n",
 		PLOT_SCRIPT, PLOT_SCRIPT, p->footer, p->footer);
 
-	begin(f, "(a) modelled cost per operation", "cost", 1000, 600);
+	begin(f, "(a) modelled cost per operation", "cost", 1000, 700);
 	bar_style(f);
 	fputs("\tset title \"Modelled cost per operation, by unmap policy\\n"
 	      "(virtual ns per operation, idle gaps excluded)\"\n"
 	      "\tset xlabel \"workload\"\n"
 	      "\tset ylabel \"modelled ns per operation\"\n"
-	      "\tset bmargin 5\n"
+	      "\tset bmargin 10\n"
 	      "\tset label 1 footer at screen 0.99, screen 0.015 right font \",8\"\n", f);
 	bar_range(p, f, v_ns);
 	bar_plot(p, f, "cost.dat", 2, v_ns);
 	fputs("}\n", f);
 
-	begin(f, "(b) invalidation descriptors and waits per operation", "inval", 1000, 800);
+	begin(f, "(b) invalidation descriptors and waits per operation", "inval", 1000, 1000);
 	bar_style(f);
 	fputs("\tset multiplot layout 2,1 title \"Invalidation work per operation, by unmap"
-	      " policy\" margins 0.08,0.97,0.11,0.9 spacing 0,0.1\n"
+	      " policy\" margins 0.08,0.97,0.16,0.9 spacing 0,0.16\n"
 	      "\tset ylabel \"descriptors per operation\"\n"
 	      "\tset title \"invalidation descriptors submitted, wait descriptors excluded\"\n"
 	      "\tset label 1 footer at screen 0.99, screen 0.015 right font \",8\"\n", f);
@@ -591,19 +591,19 @@ static void write_script(const struct plot *p, FILE *f)
 	exposure_plot(p, f, true);
 	exposure_plot(p, f, false);
 
-	begin(f, "(d) IOTLB and device-TLB hit rates", "hitrate", 1000, any_atc ? 800 : 600);
+	begin(f, "(d) IOTLB and device-TLB hit rates", "hitrate", 1000, any_atc ? 1000 : 700);
 	bar_style(f);
 	fputs("\tset yrange [0:120]\n"
 	      "\tset ytics 0, 20, 100\n", f);
 	if (any_atc)
 		fputs("\tset multiplot layout 2,1 title \"Translation cache hit rates, by unmap"
-		      " policy\" margins 0.08,0.97,0.11,0.9 spacing 0,0.1\n"
+		      " policy\" margins 0.08,0.97,0.16,0.9 spacing 0,0.16\n"
 		      "\tset title \"IOTLB (in the remapping unit)\"\n", f);
 	else
 		fputs("\tset title \"IOTLB hit rate, by unmap policy (no device TLB in these"
 		      " runs)\"\n"
 		      "\tset xlabel \"workload\"\n"
-		      "\tset bmargin 5\n", f);
+		      "\tset bmargin 10\n", f);
 	fputs("\tset ylabel \"hits, % of lookups\"\n"
 	      "\tset label 1 footer at screen 0.99, screen 0.015 right font \",8\"\n", f);
 	bar_plot(p, f, "hitrate.dat", 2, v_iotlb);
