@@ -747,6 +747,7 @@ static const struct cli_opt replay_opts[] = {
 	  "the guest's console log (default: NAME.console beside NAME.trace)" },
 	{ "counts", no_argument, 'n', NULL, "only read and count the file (no replay)" },
 	{ "json", no_argument, 'j', NULL, "print one JSON object instead of the table" },
+	{ "csv", no_argument, 'C', NULL, "print the comparison as CSV (what,linux,vtdkit)" },
 	{ "help", no_argument, 'h', NULL, "show this help" },
 };
 
@@ -794,7 +795,7 @@ static int replay_main(int argc, char **argv)
 	struct replay_opts o = { .mode = -1, .cm = -1, .profile = VTDM_EXACT };
 	struct trace_summary *s;
 	struct replay_result *r;
-	bool json = false, counts = false;
+	bool json = false, counts = false, csv = false;
 	const char *name;
 	char err[300];
 	int c, rc;
@@ -844,6 +845,9 @@ static int replay_main(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'C':
+			csv = true;
+			break;
 		case 'h':
 			replay_usage(stdout);
 			return EXIT_OK;
@@ -871,7 +875,7 @@ static int replay_main(int argc, char **argv)
 		free(s);
 		return rc;
 	}
-	if (!json)
+	if (!json && !csv)
 		trace_summary_print_errors(stderr, s, name);
 	free(s);
 	r = malloc(sizeof(*r));
@@ -885,7 +889,10 @@ static int replay_main(int argc, char **argv)
 		free(r);
 		return EXIT_USAGE;
 	}
-	replay_print(stdout, r, name, json);
+	if (csv)
+		replay_print_csv(stdout, r);
+	else
+		replay_print(stdout, r, name, json);
 	rc = r->violations ? EXIT_CHECK : EXIT_OK;
 	free(r);
 	return rc;

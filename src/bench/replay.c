@@ -1061,6 +1061,24 @@ static void print_side_json(FILE *out, const struct replay_side *sd)
 		fputs("\"waits\": null, \"submits\": null, \"inv_ns\": null}", out);
 }
 
+/* CSV: one row per descriptor kind, Linux and vtdkit side by side (absent: empty). */
+void replay_print_csv(FILE *out, const struct replay_result *r)
+{
+	const struct replay_side *l = &r->linux_side, *v = &r->vtdkit;
+
+	fputs("what,linux,vtdkit\n", out);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		fprintf(out, "%s,%lu,%lu\n", rows[i].key, side_cell(l, &rows[i]),
+			side_cell(v, &rows[i]));
+	if (l->waits_known)
+		fprintf(out, "waits,%lu,%lu\nsubmits,%lu,%lu\ninv_ns,%" PRIu64 ",%" PRIu64 "\n",
+			l->waits, v->waits, l->submits, v->submits, l->inv_ns, v->inv_ns);
+	else
+		fprintf(out, "waits,,%lu\nsubmits,,%lu\ninv_ns,,%" PRIu64 "\n", v->waits,
+			v->submits, v->inv_ns);
+	fprintf(out, "model_busy_ns,,%" PRIu64 "\n", r->model_ns - r->idle_ns);
+}
+
 void replay_print(FILE *out, const struct replay_result *r, const char *name, bool json)
 {
 	if (!json) {

@@ -135,5 +135,7 @@ uint64_t replay_inv_ns(const struct vtdm_costs *c, const struct replay_side *s);
 
 /* The side-by-side report: text, or one JSON object. */
 void replay_print(FILE *out, const struct replay_result *r, const char *name, bool json);
+/* The comparison as CSV: "what,linux,vtdkit" rows (a value Linux's trace cannot give is empty). */
+void replay_print_csv(FILE *out, const struct replay_result *r);
 
 #endif

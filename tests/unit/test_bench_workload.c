@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "harness.h"
+#include "json.h"
 #include "bench/timeline.h"
 #include "bench/workload.h"
 #include "fmt/bits.h"
@@ -592,5 +593,41 @@ TEST(bench_workload_timeline)
 			TH_LOG("%s not in the timeline", want[i]);
 			EXPECT_NONNULL(strstr(json, want[i]));
 		}
+	/*
+	 * Valid trace-event JSON: a traceEvents array whose every event has a
+	 * phase, a pid and a tid; spans and instants have a time, spans a
+	 * duration; each lane used is named by a thread_name metadata event.
+	 */
+	{
+		char err[120];
+		struct jv *doc = jv_parse(json, (size_t)len, err, sizeof(err));
+		const struct jv *evs = jv_get(doc, "traceEvents");
+		unsigned spans = 0, named = 0;
+
+		ASSERT_NONNULL(doc);
+		ASSERT_EQ(JV_ARR, jv_kind(evs));
+		for (size_t i = 0; i < jv_len(evs); i++) {
+			const struct jv *e = jv_at(evs, i);
+			const char *ph = jv_str(jv_get(e, "ph"));
+
+			ASSERT_NONNULL(ph);
+			EXPECT_EQ(JV_NUM, jv_kind(jv_get(e, "pid")));
+			EXPECT_EQ(JV_NUM, jv_kind(jv_get(e, "tid")));
+			if (!strcmp(ph, "X")) {
+				spans++;
+				EXPECT_EQ(JV_NUM, jv_kind(jv_get(e, "ts")));
+				EXPECT_EQ(JV_NUM, jv_kind(jv_get(e, "dur")));
+				EXPECT_LE(0, (long)jv_num(jv_get(e, "dur")));
+			} else if (!strcmp(ph, "i") || !strcmp(ph, "C")) {
+				EXPECT_EQ(JV_NUM, jv_kind(jv_get(e, "ts")));
+			} else {
+				ASSERT_STREQ("M", ph);
+				named += !strcmp(jv_str(jv_get(e, "name")), "thread_name");
+			}
+		}
+		EXPECT_LT(100, spans);
+		EXPECT_LE(6, named);	/* driver, two units, three devices */
+		jv_free(doc);
+	}
 	free(json);
 }
