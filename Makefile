@@ -22,6 +22,16 @@ CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SAN)
 endif
 
+# Optional: trace-cmd's binary trace.dat through libtracecmd (Debian:
+# libtracecmd-dev), found by pkg-config; `make LIBTRACECMD=no` builds
+# without it. Its headers are system headers, kept out of -Werror.
+LIBTRACECMD ?= $(shell pkg-config --exists libtracecmd 2>/dev/null && echo yes)
+ifeq ($(LIBTRACECMD),yes)
+CPPFLAGS += -DVTD_HAVE_LIBTRACECMD \
+            $(patsubst -I%,-isystem %,$(shell pkg-config --cflags libtracecmd))
+LDLIBS   += $(shell pkg-config --libs libtracecmd)
+endif
+
 LIB_DIRS  := src/fmt src/model src/core src/host src/check src/bench
 LIB_SRCS  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 TOOL_SRCS := $(wildcard tools/*.c)
@@ -42,15 +52,23 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+# Rebuilt when libtracecmd comes or goes.
+TRACECMD_STAMP := $(BUILD)/.libtracecmd-$(or $(LIBTRACECMD),no)
+$(TRACECMD_STAMP):
+	@mkdir -p $(dir $@)
+	@rm -f $(BUILD)/.libtracecmd-*
+	@touch $@
+$(BUILD)/src/bench/tracedat.o: $(TRACECMD_STAMP)
+
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(VTDKIT): $(TOOL_OBJS) $(LIB)
-	$(CC) $(CFLAGS) $(TOOL_OBJS) $(LIB) $(LDFLAGS) -o $@
+	$(CC) $(CFLAGS) $(TOOL_OBJS) $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
 
 $(VTDTEST): $(TEST_OBJS) $(LIB)
-	$(CC) $(CFLAGS) $(TEST_OBJS) $(LIB) $(LDFLAGS) -o $@
+	$(CC) $(CFLAGS) $(TEST_OBJS) $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
 
 $(TEST_OBJS): CPPFLAGS += -Itests
 

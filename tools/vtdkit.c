@@ -14,6 +14,7 @@
 #include "bench/scenario.h"
 #include "bench/replay.h"
 #include "bench/trace.h"
+#include "bench/tracedat.h"
 #include "fmt/bits.h"
 #include "check/stress.h"
 #include "vtd/vtd.h"
@@ -764,8 +765,11 @@ static void replay_usage(FILE *f)
 	      "descriptors, decoded from the raw qwords, are printed beside vtdkit's: by\n"
 	      "type and granularity, waits (from the QEMU log) and modelled invalidation\n"
 	      "time. A file without map/unmap events (a QEMU log) is only counted.\n"
-	      "Malformed lines go to standard error as FILE:LINE: message and are skipped.\n\n"
-	      "Options:\n", f);
+	      "Malformed lines go to standard error as FILE:LINE: message and are skipped.\n"
+	      "An xz file is read through 'xz -dc'; trace-cmd's binary trace.dat through\n", f);
+	fputs(tracedat_supported() ? "libtracecmd (built in).\n\n" :
+	      "libtracecmd, which this build lacks (install libtracecmd-dev, rebuild).\n\n", f);
+	fputs("Options:\n", f);
 	print_opts(f, replay_opts, ARRAY_SIZE(replay_opts));
 	fputs("\nExit status:\n"
 	      "  0  the file was read and replayed (or counted); malformed lines are not fatal\n"
@@ -775,14 +779,13 @@ static void replay_usage(FILE *f)
 
 static int replay_counts(const char *name, const struct trace_summary *s, bool json)
 {
-	if (!json && !s->compressed)
+	if (!json && !s->binary)
 		trace_summary_print_errors(stderr, s, name);
 	if (!trace_summary_events(s)) {
 		fprintf(stderr, "vtdkit replay: %s: no recognisable event in %lu lines", name,
 			s->lines);
-		if (s->compressed)
-			fprintf(stderr, " (it is %s-compressed: decompress it first)",
-				s->compressed);
+		if (s->binary)
+			fprintf(stderr, " (%s)", trace_binary_hint(s->binary));
 		fputc('\n', stderr);
 		return EXIT_USAGE;
 	}
@@ -866,7 +869,8 @@ static int replay_main(int argc, char **argv)
 	}
 	rc = trace_read_file(name, s);
 	if (rc) {
-		fprintf(stderr, "vtdkit replay: cannot read '%s': %s\n", name, strerror(-rc));
+		fprintf(stderr, "vtdkit replay: cannot read '%s': %s\n", name,
+			s->decode_err[0] ? s->decode_err : strerror(-rc));
 		free(s);
 		return EXIT_USAGE;
 	}

@@ -111,11 +111,13 @@ static int load(struct st *s, const char *path)
 		s->ev[s->nev++] = (struct ev){ .e = e, .dom = -1 };
 	}
 	trace_reader_release(&rd);
+	s->r->trace.via = tf.via;
 	if (trace_close(&tf) && ret >= 0)
 		ret = -EIO;
+	snprintf(s->r->trace.decode_err, sizeof(s->r->trace.decode_err), "%s", tf.err);
 	if (ret < 0)
 		snprintf(s->err, s->errlen, "%s: %s", path,
-			 ret == -ENOMEM ? "out of memory" : "read error");
+			 ret == -ENOMEM ? "out of memory" : tf.err[0] ? tf.err : "read error");
 	return ret < 0 ? ret : 0;
 }
 
@@ -868,8 +870,8 @@ int replay_run(const char *path, const struct replay_opts *o, struct replay_resu
 		total += is_mu(&s.ev[i]);
 	if (!total) {
 		snprintf(err, errlen, "%s: no map or unmap event in %lu lines%s%s", path,
-			 r->trace.lines, r->trace.compressed ? "; it is compressed: " : "",
-			 r->trace.compressed ? r->trace.compressed : "");
+			 r->trace.lines, r->trace.binary ? "; " : "",
+			 trace_binary_hint(r->trace.binary));
 		ret = -EINVAL;
 		goto out;
 	}

@@ -12,6 +12,7 @@
 #include <signal.h>
 
 #include "bench/trace.h"
+#include "bench/tracedat.h"
 #include "fmt/bits.h"
 
 static const char *const ev_names[TEV_NR] = {
@@ -578,11 +579,14 @@ int trace_reader_next(struct trace_reader *r, struct trace_event *ev)
 
 		r->line++;
 		s->lines++;
-		if (r->line == 1 && !s->compressed) {
+		if (r->line == 1 && !s->binary) {
 			if (n >= 6 && !memcmp(r->buf, "\xfd" "7zXZ", 6))
-				s->compressed = "xz";
+				s->binary = "xz";
 			else if (n >= 2 && !memcmp(r->buf, "\x1f\x8b", 2))
-				s->compressed = "gzip";
+				s->binary = "gzip";
+			else if (n >= TRACEDAT_MAGIC_LEN &&
+				 !memcmp(r->buf, TRACEDAT_MAGIC, TRACEDAT_MAGIC_LEN))
+				s->binary = "trace.dat";
 		}
 		if (!cut)
 			r->buf[--n] = '\0';
@@ -645,29 +649,34 @@ static bool is_xz(FILE *f)
 	return xz;
 }
 
-FILE *trace_open(const char *path, struct trace_file *tf)
+/*
+ * Read @f through a child: `xz -dc` (@dat false) or tracedat_print() of
+ * @path. The child's output replaces @f in @tf. False if nothing could be
+ * started (or xz printed nothing: not installed); @f is then rewound.
+ */
+static bool decode(FILE *f, const char *path, bool dat, struct trace_file *tf)
 {
-	int fds[2];
-	FILE *f = fopen(path, "r");
+	int fds[2], c;
 	pid_t pid;
 
-	tf->pid = -1;
-	tf->f = f;
-	if (!f || !is_xz(f))
-		return f;
-	/* xz: read it through `xz -dc` when xz is installed; else as it is. */
 	if (pipe(fds))
-		return f;
+		return false;
 	pid = fork();
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
-		return f;
+		return false;
 	}
 	if (!pid) {
+		close(fds[0]);
+		if (dat) {
+			FILE *out = fdopen(fds[1], "w");
+
+			fclose(f);
+			_exit(out ? tracedat_print(path, out) : TRACEDAT_EWRITE);
+		}
 		dup2(fileno(f), 0);
 		dup2(fds[1], 1);
-		close(fds[0]);
 		close(fds[1]);
 		execlp("xz", "xz", "-dc", (char *)NULL);
 		_exit(127);
@@ -678,25 +687,41 @@ FILE *trace_open(const char *path, struct trace_file *tf)
 		close(fds[0]);
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);
-		tf->f = f;
-		rewind(f);
-		return f;
+		goto as_is;
 	}
 	/* xz missing: nothing comes out; the caller reads the file as it is. */
-	{
-		int c = fgetc(tf->f);
-
-		if (c == EOF) {
-			fclose(tf->f);
-			waitpid(pid, NULL, 0);
-			tf->f = f;
-			rewind(f);
-			return f;
-		}
-		ungetc(c, tf->f);
+	c = fgetc(tf->f);
+	if (c == EOF && !dat) {
+		fclose(tf->f);
+		waitpid(pid, NULL, 0);
+		goto as_is;
 	}
+	if (c != EOF)
+		ungetc(c, tf->f);
 	fclose(f);
 	tf->pid = pid;
+	tf->via = dat ? "libtracecmd" : "xz";
+	return true;
+as_is:
+	tf->f = f;
+	rewind(f);
+	return false;
+}
+
+FILE *trace_open(const char *path, struct trace_file *tf)
+{
+	FILE *f = fopen(path, "r");
+
+	tf->pid = -1;
+	tf->f = f;
+	tf->via = NULL;
+	tf->err[0] = '\0';
+	if (!f)
+		return NULL;
+	if (is_xz(f))
+		decode(f, path, false, tf);
+	else if (tracedat_supported() && tracedat_is(f))
+		decode(f, path, true, tf);
 	return tf->f;
 }
 
@@ -708,10 +733,30 @@ int trace_close(struct trace_file *tf)
 		return 0;
 	fclose(tf->f);
 	tf->f = NULL;
-	if (tf->pid > 0 && waitpid(tf->pid, &status, 0) == tf->pid &&
-	    !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-		return -EIO;
-	return 0;
+	if (tf->pid <= 0 || waitpid(tf->pid, &status, 0) != tf->pid)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFSIGNALED(status))
+		snprintf(tf->err, sizeof(tf->err), "%s died of signal %d decoding it",
+			 tf->via, WTERMSIG(status));
+	else if (!strcmp(tf->via, "xz"))
+		snprintf(tf->err, sizeof(tf->err), "xz -dc failed (exit %d): a corrupt or cut "
+			 ".xz file", WEXITSTATUS(status));
+	else
+		snprintf(tf->err, sizeof(tf->err), "%s", tracedat_strerror(WEXITSTATUS(status)));
+	return -EIO;
+}
+
+const char *trace_binary_hint(const char *binary)
+{
+	if (!binary)
+		return "";
+	if (!strcmp(binary, "trace.dat"))
+		return tracedat_strerror(TRACEDAT_ENOSUP);
+	if (!strcmp(binary, "xz"))
+		return "it is xz-compressed: install xz-utils or decompress it first";
+	return "it is gzip-compressed: decompress it first";
 }
 
 int trace_read_file(const char *path, struct trace_summary *sum)
@@ -724,7 +769,9 @@ int trace_read_file(const char *path, struct trace_summary *sum)
 	if (!f)
 		return -errno;
 	rc = trace_read(f, sum);
+	sum->via = tf.via;
 	rc2 = trace_close(&tf);
+	snprintf(sum->decode_err, sizeof(sum->decode_err), "%s", tf.err);
 	return rc ? rc : rc2;
 }
 
@@ -856,6 +903,8 @@ void trace_summary_print(FILE *out, const struct trace_summary *s, const char *n
 
 	if (!json) {
 		fprintf(out, "%-28s %s\n%-28s %s\n", "file", name, "format", format_name(s));
+		if (s->via)
+			fprintf(out, "%-28s %s\n", "decoded by", s->via);
 		for (unsigned i = 0; i < n; i++) {
 			fprintf(out, "%-28s %12llu", rows[i].key, (unsigned long long)rows[i].v);
 			for (unsigned k = 0; k < TSKIP_NR; k++)
@@ -868,6 +917,8 @@ void trace_summary_print(FILE *out, const struct trace_summary *s, const char *n
 	fputs("{\"file\": ", out);
 	json_str(out, name);
 	fprintf(out, ", \"format\": \"%s\"", format_name(s));
+	if (s->via)
+		fprintf(out, ", \"decoded_by\": \"%s\"", s->via);
 	for (unsigned i = 0; i < n; i++)
 		fprintf(out, ", \"%s\": %llu", rows[i].key, (unsigned long long)rows[i].v);
 	fputs(", \"errors\": [", out);

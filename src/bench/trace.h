@@ -151,8 +151,16 @@ struct trace_summary {
 	unsigned long truncated_line;
 	bool truncated_kept;
 	char truncated_why[TRACE_MSG_LEN];
-	const char *compressed;		/* "xz", "gzip": the file starts with its magic */
+	const char *binary;	/* "xz", "gzip", "trace.dat": read as text, undecoded */
+	const char *via;	/* "xz", "libtracecmd": decoded on the way; NULL: as it is */
+	char decode_err[TRACE_MSG_LEN];	/* the decoder failed: why; else "" */
 };
+
+/*
+ * What to do about a file that was read undecoded (@binary as in
+ * trace_summary): "it is xz-compressed: decompress it first", ...
+ */
+const char *trace_binary_hint(const char *binary);
 
 /* Count one parsed event into @s. */
 void trace_summary_add(struct trace_summary *s, const struct trace_event *ev);
@@ -179,20 +187,31 @@ void trace_reader_release(struct trace_reader *r);
 int trace_read(FILE *f, struct trace_summary *sum);
 
 /*
- * Open a trace for reading: an xz-compressed one (by its magic) through
- * `xz -dc` when xz is installed, else the file as it is (the reader then
- * reports it as compressed). NULL with errno set if it cannot be opened.
- * trace_close() closes it and reaps xz: -EIO if xz failed (a corrupt file).
+ * Open a trace for reading, told by its first bytes:
+ * - xz-compressed: through `xz -dc` when xz is installed;
+ * - trace-cmd's trace.dat: through libtracecmd when the build has it
+ *   (tracedat.h; one line per record, in time order, in a child process
+ *   so that a corrupt file cannot take the caller down);
+ * - else, or when the decoder is missing, the file as it is (the reader
+ *   then reports it in trace_summary.binary).
+ * NULL with errno set if it cannot be opened. trace_close() closes it and
+ * reaps the decoder: -EIO if the decoder failed (a corrupt file), with the
+ * reason in @err.
  */
 struct trace_file {
 	FILE *f;
-	int pid;		/* xz's, or -1 */
+	int pid;		/* the decoder's, or -1 */
+	const char *via;	/* "xz", "libtracecmd", or NULL */
+	char err[TRACE_MSG_LEN];
 };
 
 FILE *trace_open(const char *path, struct trace_file *tf);
 int trace_close(struct trace_file *tf);
 
-/* Open @path (trace_open) and read it all. 0, or a negative errno (open or read). */
+/*
+ * Open @path (trace_open) and read it all. 0, or a negative errno (open or
+ * read); a decoder's failure is -EIO with its reason in sum->decode_err.
+ */
 int trace_read_file(const char *path, struct trace_summary *sum);
 
 /* Events recognised, of both formats. */

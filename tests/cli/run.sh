@@ -12,7 +12,7 @@ tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
 cmds="hw demo run explore stress bench replay report"
 echo "TAP version 13"
-echo "1..$((2 * $(echo $cmds | wc -w) + 13))"
+echo "1..$((2 * $(echo $cmds | wc -w) + 15))"
 
 # ok CONDITION-EXIT-STATUS DESCRIPTION
 ok() {
@@ -128,4 +128,28 @@ ok $? "replay: a truncated last line is reported with its line number"
 rc=$?
 [ $rc -eq 2 ] && grep -q "/nonexistent.trace" "$tmp/out"
 ok $? "replay: an unreadable file, exit 2, named"
+# trace-cmd's trace.dat: a real one (tests/data/README.md), and a cut copy.
+dat=tests/data/linux-6.18-markers.dat
+head -c 5000 "$dat" >"$tmp/cut.dat"
+if "$vtdkit" replay --help | grep -q "libtracecmd (built in)"; then
+	"$vtdkit" replay --counts "$dat" >"$tmp/out" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] && grep -q "^decoded by  *libtracecmd$" "$tmp/out" &&
+		grep -q "^tracing_mark_write  *4$" "$tmp/out" &&
+		grep -q "^unknown_event  *3  (first at line 4)$" "$tmp/out"
+	ok $? "replay --counts: a trace.dat read through libtracecmd"
+	"$vtdkit" replay "$tmp/cut.dat" >"$tmp/out" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] && grep -q "cut.dat': libtracecmd could not read its headers" "$tmp/out"
+	ok $? "replay: a cut trace.dat, exit 2, with libtracecmd's reason"
+else
+	"$vtdkit" replay "$dat" >"$tmp/out" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] && grep -q "libtracecmd-dev" "$tmp/out"
+	ok $? "replay: a trace.dat without libtracecmd, exit 2, says what to do"
+	"$vtdkit" replay --counts "$tmp/cut.dat" >"$tmp/out" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] && grep -q "cut.dat: no recognisable event" "$tmp/out"
+	ok $? "replay --counts: a trace.dat without libtracecmd, exit 2, named"
+fi
 exit $((fail != 0))

@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "bench/trace.h"
+#include "bench/tracedat.h"
 
 #define TRACES_DIR "../shared/traces/"
 
@@ -454,7 +456,7 @@ TEST(trace_no_events)
 	EXPECT_EQ(0, trace_summary_events(&s));
 	ASSERT_EQ(0, read_bytes_op(xz, sizeof(xz) - 1, &s));
 	EXPECT_EQ(0, trace_summary_events(&s));
-	EXPECT_STREQ("xz", s.compressed);
+	EXPECT_STREQ("xz", s.binary);
 	EXPECT_EQ(-ENOENT, trace_read_file(TRACES_DIR "no-such-file.trace", &s));
 }
 
@@ -624,5 +626,142 @@ TEST(trace_guest_descriptors_match_qemu)
 		EXPECT_EQ(0, qrc);
 		EXPECT_EQ(gs.events[TEV_QI_SUBMIT], matched);
 		EXPECT_EQ(7, extra);	/* the iec_inv at power-off */
+	}
+}
+
+/* ---- trace-cmd's trace.dat (src/bench/tracedat.[ch]) ---- */
+
+/*
+ * A real trace.dat (tests/data/README.md): kernel 6.18's own formats for
+ * iommu:* and ftrace:print, four marker writes and three records of an
+ * event whose format the file leaves out, all on CPU 1.
+ */
+#define MARKERS_DAT "tests/data/linux-6.18-markers.dat"
+
+/* Write the first @len bytes of MARKERS_DAT (then @tail) to @path. */
+static void cut_copy(const char *path, long len, const char *tail)
+{
+	FILE *in = fopen(MARKERS_DAT, "rb"), *out;
+	char buf[4096];
+	long done = 0;
+
+	ASSERT_NONNULL(in);
+	out = fopen(path, "wb");
+	ASSERT_NONNULL(out);
+	while (done < len) {
+		size_t want = (size_t)(len - done) < sizeof(buf) ? (size_t)(len - done) : sizeof(buf);
+		size_t got = fread(buf, 1, want, in);
+
+		ASSERT_NE(0, got);
+		ASSERT_EQ(got, fwrite(buf, 1, got, out));
+		done += (long)got;
+	}
+	fputs(tail, out);
+	fclose(in);
+	ASSERT_EQ(0, fclose(out));
+}
+
+TEST(tracedat_magic)
+{
+	static const char dat[] = TRACEDAT_MAGIC "6\0rest";
+	FILE *f = fmemopen((void *)dat, sizeof(dat) - 1, "r");
+
+	ASSERT_NONNULL(f);
+	EXPECT_TRUE(tracedat_is(f));
+	EXPECT_EQ(0, ftell(f));
+	fclose(f);
+	f = fmemopen((void *)"\x17\x08\x44tracinG6", 10, "r");
+	ASSERT_NONNULL(f);
+	EXPECT_FALSE(tracedat_is(f));
+	fclose(f);
+	EXPECT_STREQ("", tracedat_strerror(TRACEDAT_OK));
+	EXPECT_NONNULL(strstr(tracedat_strerror(TRACEDAT_ENOSUP), "libtracecmd-dev"));
+	EXPECT_NONNULL(strstr(trace_binary_hint("trace.dat"), "trace-cmd report"));
+	EXPECT_NONNULL(strstr(trace_binary_hint("xz"), "xz-compressed"));
+}
+
+TEST(tracedat_real_file)
+{
+	struct trace_summary s;
+	struct trace_file tf;
+	struct trace_reader r;
+	struct trace_event ev;
+	static const char *const marks[] = {
+		"vtdkit fixture marker 1", "vtdkit fixture marker 2", "vtdkit fixture marker 3",
+		"vtdkit fixture marker on cpu1",
+	};
+	unsigned n = 0;
+	uint64_t last = 0;
+	FILE *f;
+
+	ASSERT_EQ(0, trace_read_file(MARKERS_DAT, &s));
+	if (!tracedat_supported()) {
+		/* Read undecoded: nothing recognised, and the summary says why. */
+		EXPECT_EQ(0, trace_summary_events(&s));
+		EXPECT_STREQ("trace.dat", s.binary);
+		EXPECT_NULL(s.via);
+		SKIP(return, "this build has no libtracecmd");
+	}
+	EXPECT_STREQ("libtracecmd", s.via);
+	EXPECT_NULL(s.binary);
+	EXPECT_STREQ("", s.decode_err);
+	EXPECT_EQ(7, s.lines);
+	EXPECT_EQ(4, s.events[TEV_MARK]);
+	EXPECT_EQ(3, s.skipped[TSKIP_UNKNOWN_EVENT]);
+	EXPECT_EQ(4, s.first_skip[TSKIP_UNKNOWN_EVENT]);
+	EXPECT_EQ(0, s.malformed);
+
+	/* Each record in time order, with its task, pid, CPU and nanoseconds. */
+	f = trace_open(MARKERS_DAT, &tf);
+	ASSERT_NONNULL(f);
+	EXPECT_STREQ("libtracecmd", tf.via);
+	memset(&s, 0, sizeof(s));
+	trace_reader_init(&r, f, &s);
+	while (trace_reader_next(&r, &ev) > 0) {
+		ASSERT_LT(n, 4);
+		EXPECT_EQ(TEV_MARK, ev.kind);
+		EXPECT_STREQ(marks[n], ev.mark);
+		EXPECT_EQ(1, ev.cpu);
+		EXPECT_GE(ev.ts_ns, last);
+		if (!n)
+			EXPECT_EQ(24905228802001ULL, ev.ts_ns);
+		last = ev.ts_ns;
+		if (n < 3) {
+			EXPECT_STREQ("bash", ev.task);
+			EXPECT_EQ(28624, ev.pid);
+		} else {
+			EXPECT_STREQ("sh", ev.task);
+			EXPECT_EQ(28627, ev.pid);
+		}
+		n++;
+	}
+	trace_reader_release(&r);
+	EXPECT_EQ(0, trace_close(&tf));
+	EXPECT_EQ(4, n);
+	/* As `trace-cmd report -t` prints it: 24905.234941538. */
+	EXPECT_EQ(24905234941538ULL, last);
+}
+
+TEST(tracedat_cut_or_corrupt)
+{
+	static const struct { long len; const char *tail; } cuts[] = {
+		{ 10, "6" },		/* the magic and a version, no more */
+		{ 300, "" },		/* inside the header page format */
+		{ 5000, "" },		/* inside the option/flyrecord sections */
+		{ 10, "7\nnot a header at all\n" },
+	};
+	char path[64];
+
+	if (!tracedat_supported())
+		SKIP(return, "this build has no libtracecmd");
+	for (unsigned i = 0; i < ARRAY_SIZE(cuts); i++) {
+		struct trace_summary s;
+
+		snprintf(path, sizeof(path), "/tmp/vtdtest-cut-%d-%u.dat", (int)getpid(), i);
+		cut_copy(path, cuts[i].len, cuts[i].tail);
+		EXPECT_EQ(-EIO, trace_read_file(path, &s));
+		EXPECT_NONNULL(strstr(s.decode_err, "libtracecmd could not read its headers"));
+		EXPECT_EQ(0, trace_summary_events(&s));
+		unlink(path);
 	}
 }
