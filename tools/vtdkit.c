@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "bench/scenario.h"
+#include "bench/progress.h"
 #include "bench/replay.h"
+#include "bench/timeline.h"
 #include "bench/trace.h"
 #include "bench/tracedat.h"
 #include "fmt/bits.h"
@@ -749,6 +751,9 @@ static const struct cli_opt replay_opts[] = {
 	{ "counts", no_argument, 'n', NULL, "only read and count the file (no replay)" },
 	{ "json", no_argument, 'j', NULL, "print one JSON object instead of the table" },
 	{ "csv", no_argument, 'C', NULL, "print the comparison as CSV (what,linux,vtdkit)" },
+	{ "timeline", required_argument, 't', "FILE",
+	  "write a Perfetto/Chrome trace-event JSON: the replayed calls, vtdkit's and Linux's"
+	  " descriptors" },
 	{ "help", no_argument, 'h', NULL, "show this help" },
 };
 
@@ -777,6 +782,16 @@ static void replay_usage(FILE *f)
 	      "  2  bad usage, an unreadable file, or no recognisable event in it\n", f);
 }
 
+static void replay_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct progress *bar = arg;
+
+	/* Drawn from the first call: the total is known only then. */
+	if (!bar->total)
+		progress_start(bar, "replay", total);
+	progress_update(bar, done);
+}
+
 static int replay_counts(const char *name, const struct trace_summary *s, bool json)
 {
 	if (!json && !s->binary)
@@ -799,7 +814,8 @@ static int replay_main(int argc, char **argv)
 	struct trace_summary *s;
 	struct replay_result *r;
 	bool json = false, counts = false, csv = false;
-	const char *name;
+	const char *name, *timeline = NULL;
+	struct progress bar;
 	char err[300];
 	int c, rc;
 
@@ -851,6 +867,9 @@ static int replay_main(int argc, char **argv)
 		case 'C':
 			csv = true;
 			break;
+		case 't':
+			timeline = optarg;
+			break;
 		case 'h':
 			replay_usage(stdout);
 			return EXIT_OK;
@@ -887,7 +906,29 @@ static int replay_main(int argc, char **argv)
 		fputs("vtdkit replay: out of memory\n", stderr);
 		return EXIT_USAGE;
 	}
+	if (timeline) {
+		o.timeline = tl_open(timeline, err, sizeof(err));
+		if (!o.timeline) {
+			fprintf(stderr, "vtdkit replay: %s\n", err);
+			free(r);
+			return EXIT_USAGE;
+		}
+	}
+	progress_start_on(&bar, "replay", 0, NULL);
+	o.progress = replay_progress;
+	o.progress_arg = &bar;
 	rc = replay_run(name, &o, r, err, sizeof(err));
+	progress_done(&bar);
+	if (o.timeline) {
+		int trc = tl_close(o.timeline);
+
+		if (trc && !rc) {
+			fprintf(stderr, "vtdkit replay: writing %s: %s\n", timeline,
+				strerror(-trc));
+			free(r);
+			return EXIT_USAGE;
+		}
+	}
 	if (rc) {
 		fprintf(stderr, "vtdkit replay: %s\n", err);
 		free(r);

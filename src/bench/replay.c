@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "bench/replay.h"
+#include "bench/report.h"
+#include "bench/timeline.h"
 #include "check/env.h"
 #include "check/oracle.h"
 #include "host/host.h"
@@ -619,6 +621,9 @@ struct world {
 	struct vtd_domain *doms[REPLAY_MAX_DOMAINS];
 	struct vtd_dma *dmas[REPLAY_MAX_DOMAINS];
 	struct replay_side *side;
+	/* The timeline (replay_opts.timeline), if any, and its tracks. */
+	struct tl *tl;
+	int t_calls, t_unit, t_linux;
 };
 
 static uint64_t world_now(void *arg)
@@ -647,6 +652,7 @@ static void on_event(void *arg, const struct vtd_event *ev)
 		struct vtd_desc d = { .qw = { ev->qw[0], ev->qw[1], ev->qw[2], ev->qw[3] } };
 
 		side_add(w->side, &d);
+		tl_desc(w->tl, w->t_unit, &d, vtdm_now(w->m));
 	}
 }
 
@@ -707,6 +713,12 @@ static int world_init(struct st *s, struct world *w)
 	if (!w->h || !w->oracle)
 		return -ENOMEM;
 	w->side = &r->vtdkit;
+	w->tl = s->o->timeline;
+	if (w->tl) {
+		w->t_calls = tl_track(w->tl, "replay", "map/unmap (the trace's stream)");
+		w->t_unit = tl_track(w->tl, "vtdkit", "dmar0 descriptors");
+		w->t_linux = tl_track(w->tl, "linux", "dmar0 descriptors (qi_submit, as traced)");
+	}
 	vtd_host_set_trace(w->h, on_event, w);
 	w->env = (struct chk_env){ .inner = vtd_host_ops(), .inner_ctx = w->h, .m = w->m,
 				   .oracle = w->oracle };
@@ -751,6 +763,24 @@ static void bad(struct st *s, const struct ev *e, unsigned long *counter, const 
 	snprintf(s->r->first_bad, sizeof(s->r->first_bad), fmt, strerror(-ret));
 }
 
+/* One replayed call on the timeline, from its start to its return on the model clock. */
+static void call_span(struct st *s, struct world *w, const struct ev *e, const char *name,
+		      uint64_t iova, uint64_t size, uint64_t t0, int ret)
+{
+	const struct replay_domain *rd = &s->r->dom[e->dom];
+	struct tl_arg a[] = {
+		{ "iova", TL_HEX, iova },
+		{ "size", TL_U64, size },
+		{ "did", TL_U64, rd->did >= 0 ? (uint64_t)rd->did : 0 },
+		{ "devices", TL_STR, 0, rd->devs },
+		{ "line", TL_U64, e->e.line },
+		{ ret ? "error" : NULL, TL_STR, 0, ret ? strerror(-ret) : NULL },
+	};
+
+	if (w->tl)
+		tl_span(w->tl, w->t_calls, name, "dma", t0, vtdm_now(w->m) - t0, a, ARRAY_SIZE(a));
+}
+
 static void replay_one(struct st *s, struct world *w, struct ev *e)
 {
 	struct replay_result *r = s->r;
@@ -780,6 +810,8 @@ static void replay_one(struct st *s, struct world *w, struct ev *e)
 		bad(s, e, &r->failed, "domain failed: %s", ret);
 		return;
 	}
+	uint64_t t0 = vtdm_now(w->m);
+
 	if (e->e.kind == TEV_MAP) {
 		r->maps++;
 		r->dom[e->dom].maps++;
@@ -789,6 +821,7 @@ static void replay_one(struct st *s, struct world *w, struct ev *e)
 			bad(s, e, &r->map_busy, "map over a live mapping: %s", ret);
 		else if (ret)
 			bad(s, e, &r->failed, "map failed: %s", ret);
+		call_span(s, w, e, "map", e->e.map.iova, e->e.map.size, t0, ret);
 		return;
 	}
 	uint64_t pa;
@@ -801,6 +834,7 @@ static void replay_one(struct st *s, struct world *w, struct ev *e)
 	ret = vtd_dma_unmap(dma, NULL, e->e.unmap.iova, e->e.unmap.size);
 	if (ret)
 		bad(s, e, &r->failed, "unmap failed: %s", ret);
+	call_span(s, w, e, "unmap", e->e.unmap.iova, e->e.unmap.size, t0, ret);
 }
 
 uint64_t replay_inv_ns(const struct vtdm_costs *c, const struct replay_side *sd)
@@ -894,9 +928,19 @@ int replay_run(const char *path, const struct replay_opts *o, struct replay_resu
 		total = o->limit;
 	uint64_t start = vtdm_now(w.m);
 
-	for (size_t i = 0; i < s.nev && done < total; i++) {
+	for (size_t i = 0; i < s.nev; i++) {
 		struct ev *e = &s.ev[i];
 
+		/* After the last call replayed, only Linux's descriptors up to the next. */
+		if (done >= total && (e->e.kind != TEV_QI_SUBMIT || !w.tl)) {
+			if (is_mu(e) || !w.tl)
+				break;
+			continue;
+		}
+
+		/* Linux's own descriptors, at the trace's time, beside vtdkit's. */
+		if (e->e.kind == TEV_QI_SUBMIT && w.tl && have_t0 && e->e.ts_ns >= t0)
+			tl_desc(w.tl, w.t_linux, &e->e.desc.d, start + (e->e.ts_ns - t0));
 		if (e->e.kind != TEV_MAP && e->e.kind != TEV_UNMAP && e->e.kind != TEV_ATTACH)
 			continue;
 		/* The trace's clock drives the flush-queue timers. */
@@ -1046,9 +1090,8 @@ static void print_text(FILE *out, const struct replay_result *r, const char *nam
 		"  (the trace records no DMA); oracle violations: %lu.\n",
 		l->waits_known ? r->qemu_path : "none (no QEMU log beside the trace)",
 		r->violations);
-	fprintf(out, "  cost table (ns): mmio %" PRIu64 ", desc %" PRIu64 ", wait %" PRIu64
-		", devtlb_inv %" PRIu64 " (docs/cost-model.md)\n", r->costs.mmio, r->costs.desc,
-		r->costs.wait, r->costs.devtlb_inv);
+	fputc('\n', out);
+	rep_print_costs(out, &r->costs, REP_TEXT);
 }
 
 static void print_side_json(FILE *out, const struct replay_side *sd)
@@ -1079,6 +1122,7 @@ void replay_print_csv(FILE *out, const struct replay_result *r)
 		fprintf(out, "waits,,%lu\nsubmits,,%lu\ninv_ns,,%" PRIu64 "\n", v->waits,
 			v->submits, v->inv_ns);
 	fprintf(out, "model_busy_ns,,%" PRIu64 "\n", r->model_ns - r->idle_ns);
+	rep_print_costs(out, &r->costs, REP_CSV);
 }
 
 void replay_print(FILE *out, const struct replay_result *r, const char *name, bool json)
@@ -1114,7 +1158,7 @@ void replay_print(FILE *out, const struct replay_result *r, const char *name, bo
 	print_side_json(out, &r->vtdkit);
 	fprintf(out, ", \"model_ns\": %" PRIu64 ", \"idle_ns\": %" PRIu64 ", \"violations\": %lu",
 		r->model_ns, r->idle_ns, r->violations);
-	fprintf(out, ", \"costs\": {\"mmio\": %" PRIu64 ", \"desc\": %" PRIu64 ", \"wait\": %"
-		PRIu64 ", \"devtlb_inv\": %" PRIu64 "}}\n", r->costs.mmio, r->costs.desc,
-		r->costs.wait, r->costs.devtlb_inv);
+	fputs(", \"costs\": ", out);
+	rep_json_costs(out, &r->costs);
+	fputs("}\n", out);
 }

@@ -39,6 +39,8 @@
 #include "model/model.h"
 #include "vtd/dma.h"
 
+struct tl;
+
 #define REPLAY_RULES(X)		\
 	X(FLUSH, "flush")	\
 	X(LIVE, "live")		\
@@ -63,6 +65,13 @@ struct replay_opts {
 	const char *qemu_log;
 	const char *console;
 	unsigned long limit;	/* replay at most this many map/unmap events; 0: all */
+	/*
+	 * When set, the replay goes on this timeline (tl_open): each replayed
+	 * map/unmap as a span on the model clock, vtdkit's descriptors, and
+	 * Linux's traced ones placed at their trace time (the replay's clock
+	 * follows the trace's; see docs/replay.md). The caller closes it.
+	 */
+	struct tl *timeline;
 	/* Called every ~1% of the replay (may be NULL). */
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;

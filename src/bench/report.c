@@ -668,7 +668,7 @@ _Static_assert(sizeof(struct vtdm_costs) == (0 REP_COSTS(REP_COST_ONE)) * sizeof
 	       "REP_COSTS must list every field of struct vtdm_costs");
 #undef REP_COST_ONE
 
-static void json_costs(FILE *out, const struct vtdm_costs *c)
+void rep_json_costs(FILE *out, const struct vtdm_costs *c)
 {
 	const char *sep = "{";
 
@@ -690,7 +690,7 @@ int rep_print_costs(FILE *out, const struct vtdm_costs *c, enum rep_format f)
 	int rc;
 
 	if (f == REP_JSON) {
-		json_costs(out, c);
+		rep_json_costs(out, c);
 		fputc('\n', out);
 		return ferror(out) ? -EIO : 0;
 	}
@@ -756,7 +756,7 @@ void rep_json_member_table(struct rep_json *j, const char *name, const struct re
 void rep_json_member_costs(struct rep_json *j, const char *name, const struct vtdm_costs *c)
 {
 	member(j, name);
-	json_costs(j->out, c);
+	rep_json_costs(j->out, c);
 }
 
 int rep_json_end(struct rep_json *j)

@@ -101,6 +101,9 @@ int rep_print(FILE *out, const struct rep_table *t, enum rep_format f);
  */
 int rep_print_costs(FILE *out, const struct vtdm_costs *c, enum rep_format f);
 
+/* The cost table as one JSON object {"mmio":100,...}, no newline: to embed. */
+void rep_json_costs(FILE *out, const struct vtdm_costs *c);
+
 /*
  * A JSON document with several members, commas handled:
  *	struct rep_json j;

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "bench/timeline.h"
+#include "fmt/bits.h"
+#include "fmt/desc.h"
 
 /* An event under construction; @oom once an append could not grow it. */
 struct tl_buf {
@@ -551,4 +553,27 @@ int tl_close(struct tl *t)
 	free(t->b.p);
 	free(t);
 	return err;
+}
+
+void tl_desc(struct tl *t, int track, const struct vtd_desc *d, uint64_t ts_ns)
+{
+	struct vtd_desc_fields f;
+
+	if (!t)
+		return;
+	vtd_desc_decode(d, &f);
+	bool did = f.type == DESC_IOTLB || f.type == DESC_PIOTLB || f.type == DESC_CC;
+	bool addr = f.type == DESC_IOTLB || f.type == DESC_PIOTLB || f.type == DESC_DEVTLB;
+	bool am = f.type == DESC_IOTLB || f.type == DESC_PIOTLB;
+	bool dev = f.type == DESC_DEVTLB;
+	struct tl_arg a[] = {
+		{ "g", TL_U64, f.g },
+		{ did ? "did" : NULL, TL_U64, f.did },
+		{ addr ? "addr" : NULL, TL_HEX, f.addr },
+		{ am ? "am" : NULL, TL_U64, f.am },
+		{ dev ? "sid" : NULL, TL_HEX, f.sid },
+		{ dev ? "s" : NULL, TL_U64, f.s },
+	};
+
+	tl_instant(t, track, vtd_desc_type_name(f.type), "qi", ts_ns, a, ARRAY_SIZE(a));
 }

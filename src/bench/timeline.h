@@ -94,6 +94,15 @@ void tl_span(struct tl *t, int track, const char *name, const char *cat, uint64_
 void tl_instant(struct tl *t, int track, const char *name, const char *cat, uint64_t ts_ns,
 		const struct tl_arg *args, unsigned nargs);
 
+struct vtd_desc;
+
+/*
+ * A queued-invalidation descriptor as an instant named by its type
+ * ("iotlb_inv", "inv_wait", ...; fmt/desc.h) in category "qi", with its
+ * granularity and, by type, did, addr, am, sid and s as args.
+ */
+void tl_desc(struct tl *t, int track, const struct vtd_desc *d, uint64_t ts_ns);
+
 /*
  * A sample of counter @name ("ph":"C", args {"value": @value}) in @group,
  * which gets its process_name like a track's group. Perfetto shows it as

@@ -590,7 +590,6 @@ static int unit_index(struct rig *g, const char *name)
 static void o_trace(void *ctx, const struct vtd_event *ev)
 {
 	struct rig *g = ctx;
-	struct vtd_desc_fields f;
 	struct vtd_desc d;
 	int u;
 
@@ -601,20 +600,7 @@ static void o_trace(void *ctx, const struct vtd_event *ev)
 	if (u < 0)
 		return;
 	memcpy(d.qw, ev->qw, sizeof(d.qw));
-	vtd_desc_decode(&d, &f);
-	struct tl_arg a[] = {
-		{ "g", TL_U64, f.g },
-		{ f.type == DESC_IOTLB || f.type == DESC_PIOTLB || f.type == DESC_CC ? "did" : NULL,
-		  TL_U64, f.did },
-		{ f.type == DESC_IOTLB || f.type == DESC_PIOTLB || f.type == DESC_DEVTLB ?
-		  "addr" : NULL, TL_HEX, f.addr },
-		{ f.type == DESC_IOTLB || f.type == DESC_PIOTLB ? "am" : NULL, TL_U64, f.am },
-		{ f.type == DESC_DEVTLB ? "sid" : NULL, TL_HEX, f.sid },
-		{ f.type == DESC_DEVTLB ? "s" : NULL, TL_U64, f.s },
-	};
-
-	tl_instant(g->tl, g->unit_track[u], vtd_desc_type_name(f.type), "qi", vtdm_now(g->m), a,
-		   ARRAY_SIZE(a));
+	tl_desc(g->tl, g->unit_track[u], &d, vtdm_now(g->m));
 }
 
 static const struct vtd_ops wl_ops = {

@@ -12,7 +12,7 @@ tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
 cmds="hw demo run explore stress bench replay report"
 echo "TAP version 13"
-echo "1..$((2 * $(echo $cmds | wc -w) + 15))"
+echo "1..$((2 * $(echo $cmds | wc -w) + 16))"
 
 # ok CONDITION-EXIT-STATUS DESCRIPTION
 ok() {
@@ -116,6 +116,13 @@ rc=$?
 [ $rc -eq 0 ] && head -1 "$tmp/out" | grep -q "^what,linux,vtdkit$" &&
 	grep -q "^iotlb_psi,1,[0-9]*$" "$tmp/out" && grep -q "^waits,,[0-9]*$" "$tmp/out"
 ok $? "replay --csv: Linux and vtdkit side by side"
+
+"$vtdkit" replay --timeline "$tmp/tl.json" "$tmp/bad.trace" >"$tmp/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && head -c 16 "$tmp/tl.json" | grep -q '^{"traceEvents":' &&
+	grep -q '"name":"map","cat":"dma"' "$tmp/tl.json" &&
+	grep -q '"args":{"name":"linux"}' "$tmp/tl.json" && grep -q "^mmio  *100$" "$tmp/out"
+ok $? "replay --timeline: the calls and both sides' descriptors; the cost table printed"
 
 # A truncated last line (no line end, cut mid-field).
 printf '  t-1 [000] ..... 2.0: map: IOMMU: iova=0x100000 - 0x101000 paddr=0x1000000 size=4096\n  t-1 [000] ..... 2.1: unmap: IOMMU: iova=0x1000' >"$tmp/cut.trace"

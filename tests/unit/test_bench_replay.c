@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include "harness.h"
 #include "bench/replay.h"
+#include "bench/timeline.h"
+#include "json.h"
 
 #define TRACES_DIR "../shared/traces/"
 
@@ -400,4 +402,107 @@ TEST(bench_replay_capture_xz)
 	EXPECT_TRUE(r->cm);
 	EXPECT_EQ(0, r->map_busy + r->unmap_empty + r->failed);
 	EXPECT_EQ(27258, r->vtdkit.desc[DESC_DEVTLB]);
+}
+
+/*
+ * --timeline: each replayed call a span on the replay's track, vtdkit's
+ * descriptors and Linux's traced ones as instants on their own tracks,
+ * and the replay's counts the same as without it.
+ */
+TEST(bench_replay_timeline)
+{
+	static const char text[] = GROUPS
+		L("t-1", "2.000000", "map: IOMMU: iova=0x0000000000100000 - 0x0000000000101000 paddr=0x0000000001000000 size=4096")
+		L("t-1", "2.000001", "qi_submit: iotlb_inv dmar0: 0x700f2 0x100000 0x0 0x0")
+		L("t-1", "2.000002", "qi_submit: dev_tlb_inv dmar0: 0x20000000003 0x100000 0x0 0x0")
+		L("t-1", "2.000100", "unmap: IOMMU: iova=0x0000000000100000 - 0x0000000000101000 size=4096 unmapped_size=4096")
+		L("t-1", "2.000101", "qi_submit: iotlb_inv dmar0: 0x700f2 0x100000 0x0 0x0")
+		L("t-1", "2.000102", "qi_submit: dev_tlb_inv dmar0: 0x20000000003 0x100000 0x0 0x0");
+	static struct replay_result without;
+	struct replay_opts o = { .mode = VTD_DMA_STRICT, .cm = 0, .qemu_log = "", .console = "" };
+	struct replay_result *r = &result;
+	unsigned calls[2] = { 0 }, linux_desc[2] = { 0 }, vtdkit_desc = 0, pid_replay = 0,
+		 pid_vtdkit = 0, pid_linux = 0;
+	unsigned long want_vtdkit = 0;
+	char path[64], err[200];
+	FILE *f = tmpfile();
+	struct jv *doc;
+	char *json;
+	long len;
+
+	ASSERT_NONNULL(f);
+	write_tmp(path, text);
+	ASSERT_EQ(0, replay_run(path, &o, &without, err, sizeof(err)));
+	o.timeline = tl_open_stream(f);
+	ASSERT_NONNULL(o.timeline);
+	ASSERT_EQ(0, replay_run(path, &o, r, err, sizeof(err)));
+	ASSERT_EQ(0, tl_close(o.timeline));
+	unlink(path);
+	EXPECT_EQ(0, memcmp(&without.vtdkit, &r->vtdkit, sizeof(r->vtdkit)));
+	EXPECT_EQ(without.model_ns, r->model_ns);
+	for (unsigned t = 0; t < DESC_NR_TYPES; t++)
+		want_vtdkit += r->vtdkit.desc[t];
+	ASSERT_LT(0, want_vtdkit);
+
+	len = ftell(f);
+	ASSERT_LT(0, len);
+	json = calloc(1, (size_t)len + 1);
+	ASSERT_NONNULL(json);
+	rewind(f);
+	ASSERT_EQ((size_t)len, fread(json, 1, (size_t)len, f));
+	fclose(f);
+	doc = jv_parse(json, (size_t)len, err, sizeof(err));
+	if (!doc)
+		TH_LOG("%s", err);
+	ASSERT_NONNULL(doc);
+	const struct jv *evs = jv_get(doc, "traceEvents");
+
+	ASSERT_EQ(JV_ARR, jv_kind(evs));
+	/* The tracks, by their process names. */
+	for (size_t i = 0; i < jv_len(evs); i++) {
+		const struct jv *e = jv_at(evs, i);
+		const char *name = jv_str(jv_get(e, "name"));
+		const char *pname = jv_str(jv_get(jv_get(e, "args"), "name"));
+		unsigned pid = (unsigned)jv_num(jv_get(e, "pid"));
+
+		if (strcmp(jv_str(jv_get(e, "ph")), "M") || strcmp(name, "process_name"))
+			continue;
+		if (!strcmp(pname, "replay"))
+			pid_replay = pid;
+		else if (!strcmp(pname, "vtdkit"))
+			pid_vtdkit = pid;
+		else if (!strcmp(pname, "linux"))
+			pid_linux = pid;
+	}
+	ASSERT_NE(0, pid_replay);
+	ASSERT_NE(0, pid_vtdkit);
+	ASSERT_NE(0, pid_linux);
+	for (size_t i = 0; i < jv_len(evs); i++) {
+		const struct jv *e = jv_at(evs, i);
+		const char *ph = jv_str(jv_get(e, "ph")), *name = jv_str(jv_get(e, "name"));
+		unsigned pid = (unsigned)jv_num(jv_get(e, "pid"));
+
+		if (!strcmp(ph, "X") && pid == pid_replay) {
+			bool map = !strcmp(name, "map");
+
+			ASSERT_TRUE(map || !strcmp(name, "unmap"));
+			calls[!map]++;
+			EXPECT_STREQ("0x100000", jv_str(jv_get(jv_get(e, "args"), "iova")));
+			/* The trace's line: the map is the 5th, the unmap the 8th. */
+			EXPECT_EQ(map ? 5 : 8, (int)jv_num(jv_get(jv_get(e, "args"), "line")));
+			EXPECT_TRUE(jv_num(jv_get(e, "dur")) >= 0);
+		} else if (!strcmp(ph, "i") && pid == pid_linux) {
+			linux_desc[!strcmp(name, "dev_tlb_inv")]++;
+		} else if (!strcmp(ph, "i") && pid == pid_vtdkit) {
+			vtdkit_desc++;
+		}
+	}
+	EXPECT_EQ(1, calls[0]);
+	EXPECT_EQ(1, calls[1]);
+	/* Linux's four, the last two after the last call replayed included. */
+	EXPECT_EQ(2, linux_desc[0]);
+	EXPECT_EQ(2, linux_desc[1]);
+	EXPECT_EQ(want_vtdkit, vtdkit_desc);
+	jv_free(doc);
+	free(json);
 }
