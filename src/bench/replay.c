@@ -610,6 +610,8 @@ static int attribute_all(struct st *s)
 
 /* ---- Replay ---- */
 
+enum { REPLAY_TL_TASKS = 64 };
+
 struct world {
 	struct vtdm *m;
 	struct vtd_host *h;
@@ -623,7 +625,9 @@ struct world {
 	struct replay_side *side;
 	/* The timeline (replay_opts.timeline), if any, and its tracks. */
 	struct tl *tl;
-	int t_calls, t_unit, t_linux;
+	int t_unit, t_linux, t_other;
+	struct { unsigned pid; int track; } tasks[REPLAY_TL_TASKS];	/* a track per task */
+	unsigned ntasks;
 };
 
 static uint64_t world_now(void *arg)
@@ -715,7 +719,7 @@ static int world_init(struct st *s, struct world *w)
 	w->side = &r->vtdkit;
 	w->tl = s->o->timeline;
 	if (w->tl) {
-		w->t_calls = tl_track(w->tl, "replay", "map/unmap (the trace's stream)");
+		w->t_other = -1;
 		w->t_unit = tl_track(w->tl, "vtdkit", "dmar0 descriptors");
 		w->t_linux = tl_track(w->tl, "linux", "dmar0 descriptors (qi_submit, as traced)");
 	}
@@ -763,7 +767,26 @@ static void bad(struct st *s, const struct ev *e, unsigned long *counter, const 
 	snprintf(s->r->first_bad, sizeof(s->r->first_bad), fmt, strerror(-ret));
 }
 
-/* One replayed call on the timeline, from its start to its return on the model clock. */
+/* The calls' track of the trace's task (TASK-PID); past REPLAY_TL_TASKS, one shared. */
+static int task_track(struct world *w, const struct trace_event *e)
+{
+	char name[TRACE_NAME_LEN + 16];
+
+	for (unsigned i = 0; i < w->ntasks; i++)
+		if (w->tasks[i].pid == e->pid)
+			return w->tasks[i].track;
+	if (w->ntasks == REPLAY_TL_TASKS) {
+		if (w->t_other < 0)
+			w->t_other = tl_track(w->tl, "replay", "other tasks");
+		return w->t_other;
+	}
+	snprintf(name, sizeof(name), "%s-%u", e->task, e->pid);
+	w->tasks[w->ntasks].pid = e->pid;
+	w->tasks[w->ntasks].track = tl_track(w->tl, "replay", name);
+	return w->tasks[w->ntasks++].track;
+}
+
+/* One replayed call on its task's track, from its start to its return on the model clock. */
 static void call_span(struct st *s, struct world *w, const struct ev *e, const char *name,
 		      uint64_t iova, uint64_t size, uint64_t t0, int ret)
 {
@@ -778,7 +801,8 @@ static void call_span(struct st *s, struct world *w, const struct ev *e, const c
 	};
 
 	if (w->tl)
-		tl_span(w->tl, w->t_calls, name, "dma", t0, vtdm_now(w->m) - t0, a, ARRAY_SIZE(a));
+		tl_span(w->tl, task_track(w, &e->e), name, "dma", t0, vtdm_now(w->m) - t0, a,
+			ARRAY_SIZE(a));
 }
 
 static void replay_one(struct st *s, struct world *w, struct ev *e)

@@ -67,7 +67,7 @@ struct replay_opts {
 	unsigned long limit;	/* replay at most this many map/unmap events; 0: all */
 	/*
 	 * When set, the replay goes on this timeline (tl_open): each replayed
-	 * map/unmap as a span on the model clock, vtdkit's descriptors, and
+	 * map/unmap as a span on the model clock, on a track per traced task, vtdkit's descriptors, and
 	 * Linux's traced ones placed at their trace time (the replay's clock
 	 * follows the trace's; see docs/replay.md). The caller closes it.
 	 */

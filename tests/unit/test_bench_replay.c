@@ -477,6 +477,19 @@ TEST(bench_replay_timeline)
 	ASSERT_NE(0, pid_replay);
 	ASSERT_NE(0, pid_vtdkit);
 	ASSERT_NE(0, pid_linux);
+	/* The calls go on a track per traced task: here the one, "t-1". */
+	unsigned task_tracks = 0;
+
+	for (size_t i = 0; i < jv_len(evs); i++) {
+		const struct jv *e = jv_at(evs, i);
+
+		if (!strcmp(jv_str(jv_get(e, "name")), "thread_name") &&
+		    (unsigned)jv_num(jv_get(e, "pid")) == pid_replay) {
+			EXPECT_STREQ("t-1", jv_str(jv_get(jv_get(e, "args"), "name")));
+			task_tracks++;
+		}
+	}
+	EXPECT_EQ(1, task_tracks);
 	for (size_t i = 0; i < jv_len(evs); i++) {
 		const struct jv *e = jv_at(evs, i);
 		const char *ph = jv_str(jv_get(e, "ph")), *name = jv_str(jv_get(e, "name"));
