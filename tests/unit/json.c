@@ -588,40 +588,53 @@ struct jv *jv_parse(const char *text, size_t len, char *err, size_t errlen)
 	return v;
 }
 
-struct jv *jv_parse_file(const char *path, char *err, size_t errlen)
+char *jv_slurp(FILE *f, size_t *len)
 {
 	struct jbuf b = { 0 };
 	char chunk[65536];
-	struct jv *v;
-	FILE *f;
 	size_t n;
 
-	f = fopen(path, "rb");
-	if (!f) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (!jbuf_add(&b, chunk, n)) {
-			if (err && errlen)
-				snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+			errno = ENOMEM;
 			goto fail;
 		}
-	}
 	if (ferror(f)) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: read error", path);
+		errno = EIO;
 		goto fail;
 	}
-	fclose(f);
-	v = jv_parse(b.p ? b.p : "", b.len, err, errlen);
-	free(b.p);
-	return v;
+	if (!b.p && !jbuf_add(&b, "", 0)) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	b.p[b.len] = '\0';
+	*len = b.len;
+	return b.p;
 fail:
-	fclose(f);
 	free(b.p);
 	return NULL;
+}
+
+struct jv *jv_parse_file(const char *path, char *err, size_t errlen)
+{
+	struct jv *v;
+	size_t len;
+	char *text;
+	FILE *f;
+
+	f = fopen(path, "rb");
+	text = f ? jv_slurp(f, &len) : NULL;
+	if (!text) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	v = jv_parse(text, len, err, errlen);
+	free(text);
+	return v;
 }
 
 /* ---- accessors ---- */

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum jv_kind {
 	JV_NONE,	/* no value: what the accessors report for NULL */
@@ -35,6 +36,12 @@ struct jv;
  * in @err (may be NULL), N the 0-based byte offset of the fault.
  */
 struct jv *jv_parse(const char *text, size_t len, char *err, size_t errlen);
+
+/*
+ * The rest of @f, NUL-terminated (@len bytes before the NUL); free() it.
+ * NULL with errno set on a read error or out of memory.
+ */
+char *jv_slurp(FILE *f, size_t *len);
 
 /* Read a whole file and parse it; "PATH: strerror" in @err if it cannot be read. */
 struct jv *jv_parse_file(const char *path, char *err, size_t errlen);

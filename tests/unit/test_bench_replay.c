@@ -428,7 +428,7 @@ TEST(bench_replay_timeline)
 	FILE *f = tmpfile();
 	struct jv *doc;
 	char *json;
-	long len;
+	size_t len;
 
 	ASSERT_NONNULL(f);
 	write_tmp(path, text);
@@ -444,14 +444,12 @@ TEST(bench_replay_timeline)
 		want_vtdkit += r->vtdkit.desc[t];
 	ASSERT_LT(0, want_vtdkit);
 
-	len = ftell(f);
-	ASSERT_LT(0, len);
-	json = calloc(1, (size_t)len + 1);
-	ASSERT_NONNULL(json);
 	rewind(f);
-	ASSERT_EQ((size_t)len, fread(json, 1, (size_t)len, f));
+	json = jv_slurp(f, &len);
 	fclose(f);
-	doc = jv_parse(json, (size_t)len, err, sizeof(err));
+	ASSERT_NONNULL(json);
+	ASSERT_LT(0, len);
+	doc = jv_parse(json, len, err, sizeof(err));
 	if (!doc)
 		TH_LOG("%s", err);
 	ASSERT_NONNULL(doc);

@@ -558,7 +558,7 @@ TEST(bench_workload_timeline)
 	FILE *f = tmpfile();
 	struct tl *t;
 	char *json;
-	long len;
+	size_t len;
 
 	ASSERT_NONNULL(f);
 	t = tl_open_stream(f);
@@ -573,13 +573,11 @@ TEST(bench_workload_timeline)
 	o.tl = NULL;
 	run(&o, &without);
 	same(&with, &without);
-	len = ftell(f);
-	ASSERT_LT(0, len);
-	json = calloc(1, (size_t)len + 1);
-	ASSERT_NONNULL(json);
 	rewind(f);
-	ASSERT_EQ((size_t)len, fread(json, 1, (size_t)len, f));
+	json = jv_slurp(f, &len);
 	fclose(f);
+	ASSERT_NONNULL(json);
+	ASSERT_LT(0, len);
 	static const char *const want[] = {
 		"\"driver\"", "\"dmar0\"", "\"dmar1\"", "00:01.0 nic-rx", "00:02.0 gpu",
 		"00:03.0 nvme",
@@ -600,7 +598,7 @@ TEST(bench_workload_timeline)
 	 */
 	{
 		char err[120];
-		struct jv *doc = jv_parse(json, (size_t)len, err, sizeof(err));
+		struct jv *doc = jv_parse(json, len, err, sizeof(err));
 		const struct jv *evs = jv_get(doc, "traceEvents");
 		unsigned spans = 0, named = 0;
 
