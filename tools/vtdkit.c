@@ -115,6 +115,32 @@ static int one_arg(const char *cmd, int argc, char **argv, const char *what)
 
 /* ---- vtdkit hw ---- */
 
+/*
+ * A progress bar for the libraries' long runs (their progress callbacks):
+ * drawn on a terminal only, from the first call, when the total is known;
+ * it follows a total that changes (a run with two bounds; 0: unknown, a
+ * count) and is cleared when @done reaches a known @total.
+ */
+struct cli_bar {
+	struct progress p;
+	const char *label;
+	bool started;
+};
+
+static void cli_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct cli_bar *b = arg;
+
+	if (!b->started) {
+		progress_start(&b->p, b->label, total);
+		b->started = true;
+	}
+	b->p.total = total;
+	progress_update(&b->p, done);
+	if (total && done >= total)
+		progress_done(&b->p);
+}
+
 static const struct cli_opt hw_opts[] = {
 	{ "iommu", required_argument, 'i', "KEY=VAL,...",
 	  "add a remapping unit (named dmar0, dmar1, ...)" },
@@ -466,9 +492,10 @@ static void explore_usage(FILE *f)
 static int explore_main(int argc, char **argv)
 {
 	struct scenario_explore_opts o = { 0 };
+	struct cli_bar bar = { .label = "explore" };
 	unsigned long long v;
 	char *end;
-	int c;
+	int c, rc;
 
 	while ((c = next_opt(argc, argv, "explore", explore_opts, ARRAY_SIZE(explore_opts))) != -1) {
 		switch (c) {
@@ -513,7 +540,11 @@ static int explore_main(int argc, char **argv)
 	}
 	if (one_arg("explore", argc, argv, "SCENARIO"))
 		return EXIT_USAGE;
-	return explore_scenario_file(argv[optind], &o, stdout, stderr);
+	o.progress = cli_progress;
+	o.progress_arg = &bar;
+	rc = explore_scenario_file(argv[optind], &o, stdout, stderr);
+	progress_done(&bar.p);
+	return rc;
 }
 
 /* ---- vtdkit stress ---- */
@@ -550,6 +581,8 @@ static void stress_usage(FILE *f)
 static int stress_main(int argc, char **argv)
 {
 	struct stress_opts o = { .mode = VTD_DMA_LAZY };
+	struct cli_bar bar = { .label = "stress" };
+	int rc;
 	unsigned long long v;
 	char *end;
 	double d;
@@ -615,7 +648,11 @@ static int stress_main(int argc, char **argv)
 	}
 	if (one_arg("stress", argc, argv, NULL))
 		return EXIT_USAGE;
-	return stress_run(&o, stdout, stderr);
+	o.progress = cli_progress;
+	o.progress_arg = &bar;
+	rc = stress_run(&o, stdout, stderr);
+	progress_done(&bar.p);
+	return rc;
 }
 
 /* ---- vtdkit bench ---- */
@@ -782,15 +819,6 @@ static void replay_usage(FILE *f)
 	      "  2  bad usage, an unreadable file, or no recognisable event in it\n", f);
 }
 
-static void replay_progress(void *arg, uint64_t done, uint64_t total)
-{
-	struct progress *bar = arg;
-
-	/* Drawn from the first call: the total is known only then. */
-	if (!bar->total)
-		progress_start(bar, "replay", total);
-	progress_update(bar, done);
-}
 
 static int replay_counts(const char *name, const struct trace_summary *s, bool json)
 {
@@ -815,7 +843,7 @@ static int replay_main(int argc, char **argv)
 	struct replay_result *r;
 	bool json = false, counts = false, csv = false;
 	const char *name, *timeline = NULL;
-	struct progress bar;
+	struct cli_bar bar = { .label = "replay" };
 	char err[300];
 	int c, rc;
 
@@ -914,11 +942,10 @@ static int replay_main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	progress_start_on(&bar, "replay", 0, NULL);
-	o.progress = replay_progress;
+	o.progress = cli_progress;
 	o.progress_arg = &bar;
 	rc = replay_run(name, &o, r, err, sizeof(err));
-	progress_done(&bar);
+	progress_done(&bar.p);
 	if (o.timeline) {
 		int trc = tl_close(o.timeline);
 

@@ -30,9 +30,12 @@ static void draw(struct progress *p)
 	memset(bar, '#', fill);
 	memset(bar + fill, '.', BAR_WIDTH - fill);
 	bar[BAR_WIDTH] = 0;
-	n = fprintf(p->tty, "\r%s [%s] %llu/%llu %3u%%", p->label, bar,
-		    (unsigned long long)p->done, (unsigned long long)p->total,
-		    (unsigned)(frac * 100));
+	if (p->total)
+		n = fprintf(p->tty, "\r%s [%s] %llu/%llu %3u%%", p->label, bar,
+			    (unsigned long long)p->done, (unsigned long long)p->total,
+			    (unsigned)(frac * 100));
+	else	/* no total known: a count */
+		n = fprintf(p->tty, "\r%s: %llu so far", p->label, (unsigned long long)p->done);
 	/* Cover what a longer earlier line left; n counts the '\r'. */
 	for (size_t len = n > 0 ? (size_t)n - 1 : 0; len < p->len; len++)
 		fputc(' ', p->tty);
@@ -64,7 +67,7 @@ void progress_update(struct progress *p, uint64_t done)
 	p->done = done;
 	if (!p->tty || done == p->drawn)
 		return;
-	if (done >= p->total || mono_ns() - p->last_ns >= p->interval_ns)
+	if ((p->total && done >= p->total) || mono_ns() - p->last_ns >= p->interval_ns)
 		draw(p);
 }
 

@@ -14,7 +14,7 @@
 struct progress {
 	FILE *tty;		/* where the bar goes; NULL: disabled */
 	char label[32];		/* cut to fit one line */
-	uint64_t total, done;
+	uint64_t total, done;	/* total 0: unknown; a count "LABEL: N so far" is drawn */
 	uint64_t interval_ns;	/* least time between redraws (tests may change it) */
 	uint64_t last_ns;	/* CLOCK_MONOTONIC of the last redraw */
 	uint64_t drawn;		/* @done at the last redraw */
@@ -32,7 +32,7 @@ void progress_start_on(struct progress *p, const char *label, uint64_t total, FI
 
 /*
  * @done of the total are finished. Redraws when @interval_ns has passed
- * since the last redraw, and when @done reaches the total.
+ * since the last redraw, and when @done reaches a known total.
  */
 void progress_update(struct progress *p, uint64_t done);
 

@@ -2352,6 +2352,8 @@ enum scenario_status scenario_explore(struct scenario *s, const char *name,
 		.sleep_sets = !o->no_sleep_sets,
 		.replay = o->replay,
 		.verbose = o->verbose,
+		.progress = o->progress,
+		.progress_arg = o->progress_arg,
 	};
 	struct sched_result res;
 	enum scenario_status status = SCENARIO_OK;

@@ -72,6 +72,9 @@ struct scenario_explore_opts {
 	unsigned knobs;			/* enum vtd_knob bits, added to the scenario's */
 	bool verbose;
 	bool no_sleep_sets;
+	/* As struct sched_opts' (check/sched.h): after each run; may be NULL. */
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *progress_arg;
 };
 
 enum scenario_status scenario_explore(struct scenario *s, const char *name,

@@ -866,6 +866,9 @@ int sched_explore(const struct sched_world *w, const struct sched_opts *o,
 				rc = -1;
 			}
 		r->runs++;
+		/* Exhaustive: the cap is no total (the bound usually ends it first). */
+		if (o->progress && r->runs < runs)
+			o->progress(o->progress_arg, r->runs, s->exhaustive ? 0 : runs);
 		r->pruned += s->pruned;
 		if (s->depth > r->max_depth)
 			r->max_depth = s->depth;
@@ -887,6 +890,8 @@ int sched_explore(const struct sched_world *w, const struct sched_opts *o,
 		}
 	}
 out:
+	if (o->progress)
+		o->progress(o->progress_arg, 1, 1);
 	free_stacks(s);
 	free(s->dec);
 	free(s->forced);

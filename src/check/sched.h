@@ -92,6 +92,14 @@ struct sched_opts {
 	const char *replay;	/* a replay token: run that one schedule */
 	unsigned max_steps;	/* per run (0: 200000) */
 	bool verbose;		/* print every run's step list */
+	/*
+	 * Called after each run with the runs so far and @runs (the cap; 0
+	 * in exhaustive mode, whose count is not known), and once more with
+	 * @done == @total when the exploration ends.
+	 * May be NULL.
+	 */
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *progress_arg;
 };
 
 struct sched_result {

@@ -48,6 +48,8 @@ struct stress {
 	/* Published mappings: IOVA | pages-1 (low 12 bits), 0 when empty. */
 	uint64_t slot[MAX_CPUS][SLOTS];
 	int stop;			/* atomic */
+	unsigned cpus_done;		/* atomic: mapping threads returned */
+	uint64_t ops;			/* atomic: mapping-thread operations so far */
 	uint64_t maps, unmaps, moves, dmas, errors;	/* atomic */
 	struct timespec t0;
 };
@@ -116,7 +118,9 @@ static void *cpu_main(void *arg)
 		}
 		if (n % 64 == 0)
 			vtd_dma_poll(d);
+		__atomic_add_fetch(&st->ops, 1, __ATOMIC_RELAXED);
 	}
+	__atomic_add_fetch(&st->cpus_done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -316,8 +320,23 @@ int stress_run(const struct stress_opts *o, FILE *out, FILE *err)
 		ndev++;
 	}
 	mover_up = !pthread_create(&mover, NULL, mover_main, st);
+	while (o->progress && __atomic_load_n(&st->cpus_done, __ATOMIC_ACQUIRE) < ncpu) {
+		struct timespec tick = { 0, 100000000 };
+		double secs = o->seconds > 0 ? o->seconds : 2.0, t = elapsed(st);
+		uint64_t total_ops = o->ops * ncpu, ops = __atomic_load_n(&st->ops,
+									   __ATOMIC_RELAXED);
+
+		/* Whichever bound is nearer to ending the run. */
+		if (total_ops && (double)ops / (double)total_ops > t / secs)
+			o->progress(o->progress_arg, ops, total_ops);
+		else
+			o->progress(o->progress_arg, (uint64_t)(t * 1000), (uint64_t)(secs * 1000));
+		nanosleep(&tick, NULL);
+	}
 	for (unsigned i = 0; i < ncpu; i++)
 		pthread_join(cpu_th[i], NULL);
+	if (o->progress)
+		o->progress(o->progress_arg, 1, 1);
 	__atomic_store_n(&st->stop, 1, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < ndev; i++)
 		pthread_join(dev_th[i], NULL);

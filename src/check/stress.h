@@ -21,6 +21,16 @@ struct stress_opts {
 	bool cm;			/* caching-mode units (the mode is kept: force) */
 	unsigned knobs;			/* enum vtd_knob bits */
 	uint64_t seed;
+	/*
+	 * Called about ten times a second from the thread that runs
+	 * stress_run, while the mapping threads run: @done of @total, in
+	 * milliseconds of the time bound, or in operations when the
+	 * operation bound is nearer; a last time with @done == @total when
+	 * the mapping threads have stopped, before anything is printed. May
+	 * be NULL.
+	 */
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *progress_arg;
 };
 
 /* Run it; the report goes to @out. 0: no violation, 1: violations, 2: could not run. */

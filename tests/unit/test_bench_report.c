@@ -623,11 +623,19 @@ TEST_F(bench_progress, long_label_cut_and_shorter_line_padded)
 	ASSERT_EQ(31, strlen(self->p.label));
 }
 
+/* No total known (an exhaustive exploration): a count, rate-limited like the bar. */
 TEST_F(bench_progress, zero_total)
 {
-	progress_start_on(&self->p, "none", 0, self->f);
-	ASSERT_STREQ("\rnone [##############################] 0/0 100%", drawn(self));
+	progress_start_on(&self->p, "runs", 0, self->f);
+	ASSERT_STREQ("\rruns: 0 so far", drawn(self));
+	self->p.interval_ns = UINT64_MAX;
+	progress_update(&self->p, 7);
+	ASSERT_STREQ("", drawn(self));
+	self->p.interval_ns = 0;
+	progress_update(&self->p, 8);
+	ASSERT_STREQ("\rruns: 8 so far", drawn(self));
 	progress_done(&self->p);
+	ASSERT_STREQ("\r              \r", drawn(self));
 }
 
 TEST_F(bench_progress, disabled_writes_nothing)
