@@ -787,7 +787,7 @@ static const struct cli_opt replay_opts[] = {
 	  "the guest's console log (default: NAME.console beside NAME.trace)" },
 	{ "counts", no_argument, 'n', NULL, "only read and count the file (no replay)" },
 	{ "json", no_argument, 'j', NULL, "print one JSON object instead of the table" },
-	{ "csv", no_argument, 'C', NULL, "print the comparison as CSV (what,linux,vtdkit)" },
+	{ "csv", no_argument, 'C', NULL, "print CSV (what,linux,vtdkit; a blank line; the cost table)" },
 	{ "timeline", required_argument, 't', "FILE",
 	  "write a Perfetto/Chrome trace-event JSON: the replayed calls, vtdkit's and Linux's"
 	  " descriptors" },

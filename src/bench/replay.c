@@ -1130,7 +1130,10 @@ static void print_side_json(FILE *out, const struct replay_side *sd)
 		fputs("\"waits\": null, \"submits\": null, \"inv_ns\": null}", out);
 }
 
-/* CSV: one row per descriptor kind, Linux and vtdkit side by side (absent: empty). */
+/*
+ * CSV: one row per descriptor kind, Linux and vtdkit side by side (absent:
+ * empty), a blank line, then the cost table (name,ns), as vtdkit demo's.
+ */
 void replay_print_csv(FILE *out, const struct replay_result *r)
 {
 	const struct replay_side *l = &r->linux_side, *v = &r->vtdkit;
@@ -1145,7 +1148,7 @@ void replay_print_csv(FILE *out, const struct replay_result *r)
 	else
 		fprintf(out, "waits,,%lu\nsubmits,,%lu\ninv_ns,,%" PRIu64 "\n", v->waits,
 			v->submits, v->inv_ns);
-	fprintf(out, "model_busy_ns,,%" PRIu64 "\n", r->model_ns - r->idle_ns);
+	fprintf(out, "model_busy_ns,,%" PRIu64 "\n\n", r->model_ns - r->idle_ns);
 	rep_print_costs(out, &r->costs, REP_CSV);
 }
 

@@ -114,7 +114,8 @@ ok $? "replay: a malformed line is reported with its line number, the rest repla
 "$vtdkit" replay --csv "$tmp/bad.trace" >"$tmp/out" 2>&1
 rc=$?
 [ $rc -eq 0 ] && head -1 "$tmp/out" | grep -q "^what,linux,vtdkit$" &&
-	grep -q "^iotlb_psi,1,[0-9]*$" "$tmp/out" && grep -q "^waits,,[0-9]*$" "$tmp/out"
+	grep -q "^iotlb_psi,1,[0-9]*$" "$tmp/out" && grep -q "^waits,,[0-9]*$" "$tmp/out" &&
+	grep -A2 '^$' "$tmp/out" | grep -q "^mmio,100$"
 ok $? "replay --csv: Linux and vtdkit side by side"
 
 "$vtdkit" replay --timeline "$tmp/tl.json" "$tmp/bad.trace" >"$tmp/out" 2>&1
