@@ -631,12 +631,14 @@ int plot_write(const char *dir, const struct wl_result *r, size_t n, char *err, 
 		err[0] = 0;
 	if (!dir || !r || !n)
 		return fail(err, errlen, -EINVAL, "no directory or no results to plot");
-	ret = mkdir_p(dir);
-	if (ret) {
-		fail(err, errlen, ret, "cannot create directory %s: %s", dir, strerror(-ret));
-		return ret;
-	}
+	/* The results are checked before anything is made. */
 	ret = group(&p, r, n);
+	if (!ret) {
+		ret = mkdir_p(dir);
+		if (ret)
+			fail(err, errlen, ret, "cannot create directory %s: %s", dir,
+			     strerror(-ret));
+	}
 	/* Images of an earlier run would not match the new data. */
 	for (size_t i = 0; !ret && i < sizeof(files) / sizeof(files[0]); i++) {
 		char path[PATH_MAX];
@@ -786,8 +788,8 @@ int plot_render(const char *dir, char *err, size_t errlen)
 	char *const argv[] = { a0, a1, NULL };
 	int errp[2], xp[2], status, ret;
 	struct child_err ce;
-	char out[16384], line[512];
-	size_t got = 0;
+	char head[8192], tail[8192], line[512];
+	size_t got = 0, tlen = 0;
 	ssize_t n;
 	pid_t pid;
 
@@ -817,21 +819,34 @@ int plot_render(const char *dir, char *err, size_t errlen)
 	/* EOF at the child's exec (the pipe is close-on-exec); data if it failed before. */
 	n = read_full(xp[0], &ce, sizeof(ce));
 	close(xp[0]);
-	/* gnuplot's standard error, kept up to the buffer's size, read to its end. */
+	/*
+	 * gnuplot's standard error, read to its end: its start is kept for a
+	 * warning (success), its end for the error (failure: gnuplot's last line).
+	 */
 	for (;;) {
-		char sink[4096];
-		char *to = got < sizeof(out) - 1 ? out + got : sink;
-		size_t room = got < sizeof(out) - 1 ? sizeof(out) - 1 - got : sizeof(sink);
-		ssize_t r = read(errp[0], to, room);
+		char chunk[4096];
+		ssize_t r = read(errp[0], chunk, sizeof(chunk));
+		size_t k;
 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
-		if (to != sink)
-			got += (size_t)r;
+		k = (size_t)r < sizeof(head) - 1 - got ? (size_t)r : sizeof(head) - 1 - got;
+		memcpy(head + got, chunk, k);
+		got += k;
+		if (tlen + (size_t)r > sizeof(tail) - 1) {
+			size_t drop = tlen + (size_t)r - (sizeof(tail) - 1);
+
+			drop = drop < tlen ? drop : tlen;
+			memmove(tail, tail + drop, tlen - drop);
+			tlen -= drop;
+		}
+		memcpy(tail + tlen, chunk, (size_t)r);
+		tlen += (size_t)r;
 	}
-	out[got] = 0;
+	head[got] = 0;
+	tail[tlen] = 0;
 	close(errp[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
@@ -841,7 +856,7 @@ int plot_render(const char *dir, char *err, size_t errlen)
 			    ce.stage == 1 ? "chdir " : ce.stage == 2 ? "redirecting output" :
 			    "exec", ce.stage == 1 ? dir : "", strerror(ce.err));
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		pick_line(out, true, line, sizeof(line));
+		pick_line(tail, true, line, sizeof(line));
 		if (WIFEXITED(status))
 			return fail(err, errlen, -EIO, "gnuplot %s failed (exit %d)%s%s", PLOT_SCRIPT,
 				    WEXITSTATUS(status), line[0] ? ": " : "", line);
@@ -860,7 +875,7 @@ int plot_render(const char *dir, char *err, size_t errlen)
 		if (stat(path, &st) || !st.st_size)
 			return fail(err, errlen, -EIO, "gnuplot %s wrote no %s", PLOT_SCRIPT, path);
 	}
-	pick_line(out, false, line, sizeof(line));
+	pick_line(head, false, line, sizeof(line));
 	if (err && errlen)
 		snprintf(err, errlen, "%s", line);
 	return 0;

@@ -53,7 +53,8 @@ bool plot_have_gnuplot(void);
  * (@err then holds the first line gnuplot wrote on its standard error, a
  * warning, or ""), -ENOENT when gnuplot is not on PATH, the errno of a
  * failed fork, pipe or chdir, or -EIO when gnuplot failed or an image is
- * missing, with gnuplot's first error line in @err.
+ * missing, with the last line gnuplot wrote on its standard error (its
+ * error message) in @err.
  */
 int plot_render(const char *dir, char *err, size_t errlen);
 
