@@ -74,10 +74,16 @@ int vtd_dma_map_at(struct vtd_dma *d, struct vtd_device *dev, uint64_t iova, uin
 /*
  * @iova and @size exactly as mapped (with caller_iova: any range; the
  * parts of it that were mapped go back). @dev may be NULL (a trusted device);
- * an untrusted one is always unmapped strictly. See docs/dma.md.
+ * an untrusted one is always unmapped strictly. -ENOENT, and nothing
+ * flushed or freed, when nothing in the range is mapped: a second unmap
+ * of a buffer (even while the first waits in a flush queue) never frees
+ * its IOVA twice. See docs/dma.md.
  */
 int vtd_dma_unmap(struct vtd_dma *d, struct vtd_device *dev, uint64_t iova, uint64_t size);
-/* One contiguous IOVA range for the list; one flush for the whole list on unmap. */
+/*
+ * One contiguous IOVA range for the list; one flush for the whole list on
+ * unmap, which is -ENOENT (nothing flushed or freed) when none of it is mapped.
+ */
 int vtd_dma_map_sg(struct vtd_dma *d, struct vtd_device *dev, struct vtd_sg *sg, unsigned n,
 		   unsigned dir);
 int vtd_dma_unmap_sg(struct vtd_dma *d, struct vtd_device *dev, struct vtd_sg *sg,

@@ -853,10 +853,13 @@ static void replay_one(struct st *s, struct world *w, struct ev *e)
 
 	r->unmaps++;
 	r->dom[e->dom].unmaps++;
-	if (vtd_iova_to_phys(w->doms[e->dom], e->e.unmap.iova, &pa, &perm))
+	bool empty = vtd_iova_to_phys(w->doms[e->dom], e->e.unmap.iova, &pa, &perm);
+
+	if (empty)
 		bad(s, e, &r->unmap_empty, "unmap of an IOVA nothing is mapped at (%s)", -ENOENT);
 	ret = vtd_dma_unmap(dma, NULL, e->e.unmap.iova, e->e.unmap.size);
-	if (ret)
+	/* -ENOENT: nothing at all was mapped in the range (counted above when its start was not). */
+	if (ret && !(ret == -ENOENT && empty))
 		bad(s, e, &r->failed, "unmap failed: %s", ret);
 	call_span(s, w, e, "unmap", e->e.unmap.iova, e->e.unmap.size, t0, ret);
 }

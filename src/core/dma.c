@@ -371,26 +371,37 @@ static bool fq_expired_locked(struct vtd_dma *d, struct fq *q, uint64_t now)
 }
 
 /* Unmap [iova, iova+size) (page-aligned) with the mode's policy, then free the IOVA. */
-static void unmap_ranges(struct vtd_dma *d, struct vtd_device *dev, uint64_t iova,
-			 uint64_t size, const struct vtd_sg *sg, unsigned nsg)
+/*
+ * Unmap, then flush and release as the mode says. -ENOENT when nothing
+ * was mapped in the range (a second unmap of the same buffer, even one
+ * still waiting in a flush queue, or a range never mapped): nothing is
+ * flushed or released, so an IOVA is never freed twice.
+ */
+static int unmap_ranges(struct vtd_dma *d, struct vtd_device *dev, uint64_t iova,
+			uint64_t size, const struct vtd_sg *sg, unsigned nsg)
 {
 	struct vtd_gather g;
 	struct vtd *v = d->v;
 	bool strict = d->mode == VTD_DMA_STRICT || (dev && dev->opts.untrusted);
+	uint64_t unmapped = 0;
 
 	vtd_gather_init(&g);
 	g.queued = !strict;
 	if (!sg) {
-		vtd_unmap(d->dom, iova, size, &g);
+		unmapped = vtd_unmap(d->dom, iova, size, &g);
 	} else {
 		uint64_t pos = iova;
 
 		for (unsigned i = 0; i < nsg; i++) {
 			uint64_t span = ((sg[i].pa & PG_MASK) + sg[i].len + PG_MASK) & ~PG_MASK;
 
-			vtd_unmap(d->dom, pos, span, &g);
+			unmapped += vtd_unmap(d->dom, pos, span, &g);
 			pos += span;
 		}
+	}
+	if (!unmapped) {
+		vtd_gather_fini(&g);
+		return -ENOENT;
 	}
 	if (strict) {
 		/* A failed sync quarantined the tables; the IOVA stays out too. */
@@ -399,7 +410,7 @@ static void unmap_ranges(struct vtd_dma *d, struct vtd_device *dev, uint64_t iov
 		else
 			iova_release(d, iova, size);
 		vtd_gather_fini(&g);
-		return;
+		return 0;
 	}
 
 	struct fq *q = &d->fq[vtd_cpu_slot(v)];
@@ -431,7 +442,7 @@ static void unmap_ranges(struct vtd_dma *d, struct vtd_device *dev, uint64_t iov
 		g.freelist = NULL;
 		g.nfree = 0;
 		vtd_gather_fini(&g);
-		return;
+		return 0;
 	}
 	e = &q->ring[(q->head + q->n) % d->fq_size];
 	/*
@@ -462,6 +473,7 @@ static void unmap_ranges(struct vtd_dma *d, struct vtd_device *dev, uint64_t iov
 		fq_flush_locked(d, q);
 	vtd_unlock(v, q->lock);
 	vtd_gather_fini(&g);
+	return 0;
 }
 
 void vtd_dma_poll(struct vtd_dma *d)
@@ -646,8 +658,7 @@ int vtd_dma_unmap(struct vtd_dma *d, struct vtd_device *dev, uint64_t iova, uint
 
 	if (!page_span(off, size, &len))
 		return -EINVAL;
-	unmap_ranges(d, dev, iova - off, len, NULL, 0);
-	return 0;
+	return unmap_ranges(d, dev, iova - off, len, NULL, 0);
 }
 
 static uint64_t sg_total(const struct vtd_sg *sg, unsigned n)
@@ -709,6 +720,5 @@ int vtd_dma_unmap_sg(struct vtd_dma *d, struct vtd_device *dev, struct vtd_sg *s
 
 	if (!total)
 		return -EINVAL;
-	unmap_ranges(d, dev, sg[0].iova & ~PG_MASK, total, sg, n);
-	return 0;
+	return unmap_ranges(d, dev, sg[0].iova & ~PG_MASK, total, sg, n);
 }

@@ -1010,3 +1010,80 @@ TEST_F(core_dma, map_at_lazy_reuse_flushes_first)
 	/* A range still mapped stays refused even after that flush. */
 	EXPECT_EQ(-EBUSY, vtd_dma_map_at(self->d, NULL, 0x100000, a, PG, VTD_DMA_BIDIRECTIONAL));
 }
+
+/*
+ * A second unmap of the same buffer (in strict mode, and in lazy modes
+ * while the first still waits in its flush queue) is -ENOENT and changes
+ * nothing: no descriptor, no free. Before, it freed the IOVA again, and
+ * the magazine handed the same IOVA to two later mappings.
+ */
+FIXTURE_VARIANT(core_dma_double) {
+	enum vtd_dma_mode mode;
+};
+
+FIXTURE(core_dma_double) {
+	struct vtdenv e;
+	struct vtd_domain *dom;
+	struct vtd_dma *d;
+	int dev;
+};
+
+FIXTURE_VARIANT_ADD(core_dma_double, strict) { .mode = VTD_DMA_STRICT };
+FIXTURE_VARIANT_ADD(core_dma_double, lazy) { .mode = VTD_DMA_LAZY };
+FIXTURE_VARIANT_ADD(core_dma_double, lazy_ranged) { .mode = VTD_DMA_LAZY_RANGED };
+
+FIXTURE_SETUP(core_dma_double)
+{
+	struct vtd_dma_opts o = { .mode = variant->mode, .fq_timeout_ns = 1000000 };
+
+	setup_(&self->e, &self->dom, &self->d, &self->dev, "", &o);
+}
+
+FIXTURE_TEARDOWN(core_dma_double)
+{
+	if (self->d)
+		vtd_dma_destroy(self->d);
+	if (self->e.v)
+		vtdenv_fini(&self->e);
+}
+
+TEST_F(core_dma_double, unmap_twice_frees_once)
+{
+	struct vtd_device *dev = self->e.dev[self->dev];
+	uint64_t pa = vtdenv_page(&self->e, 0x33), iova, a, b, desc, frees, entries;
+	struct vtd_sg sg[2] = { { .pa = pa, .len = PG }, { .pa = pa + PG, .len = PG } };
+
+	ASSERT_EQ(0, vtd_dma_map(self->d, dev, pa, 2 * PG, VTD_DMA_BIDIRECTIONAL, &iova));
+	ASSERT_EQ(0, vtd_dma_unmap(self->d, dev, iova, 2 * PG));
+	desc = vtdenv_stat(&self->e, "qi.submit");
+	frees = vtdenv_stat(&self->e, "iova.free");
+	entries = vtdenv_stat(&self->e, "fq.entries");
+	EXPECT_EQ(-ENOENT, vtd_dma_unmap(self->d, dev, iova, 2 * PG));
+	EXPECT_EQ(-ENOENT, vtd_dma_unmap(self->d, dev, iova + PG, PG));
+	EXPECT_EQ(desc, vtdenv_stat(&self->e, "qi.submit"));
+	EXPECT_EQ(frees, vtdenv_stat(&self->e, "iova.free"));
+	EXPECT_EQ(entries, vtdenv_stat(&self->e, "fq.entries"));
+	/* Lazy: let the first unmap's flush complete and its IOVA go back. */
+	vtdm_clock_step(self->e.m, 2000000);
+	vtd_dma_poll(self->d);
+	ASSERT_EQ(0, vtd_dma_map(self->d, dev, pa, 2 * PG, VTD_DMA_BIDIRECTIONAL, &a));
+	ASSERT_EQ(0, vtd_dma_map(self->d, dev, pa, 2 * PG, VTD_DMA_BIDIRECTIONAL, &b));
+	EXPECT_NE(a, b);
+	ASSERT_EQ(0, vtd_dma_unmap(self->d, dev, a, 2 * PG));
+	ASSERT_EQ(0, vtd_dma_unmap(self->d, dev, b, 2 * PG));
+
+	/* The same for a scatter-gather list. */
+	ASSERT_EQ(0, vtd_dma_map_sg(self->d, dev, sg, 2, VTD_DMA_TO_DEVICE));
+	ASSERT_EQ(0, vtd_dma_unmap_sg(self->d, dev, sg, 2));
+	frees = vtdenv_stat(&self->e, "iova.free");
+	EXPECT_EQ(-ENOENT, vtd_dma_unmap_sg(self->d, dev, sg, 2));
+	EXPECT_EQ(frees, vtdenv_stat(&self->e, "iova.free"));
+	/* Never mapped at all. */
+	EXPECT_EQ(-ENOENT, vtd_dma_unmap(self->d, dev, 0x7000000, PG));
+	vtdm_clock_step(self->e.m, 2000000);
+	vtd_dma_poll(self->d);
+	vtd_dma_destroy(self->d);
+	self->d = NULL;
+	/* Every IOVA handed out came back exactly once. */
+	EXPECT_EQ(vtdenv_stat(&self->e, "iova.alloc"), vtdenv_stat(&self->e, "iova.free"));
+}
