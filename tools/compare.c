@@ -39,21 +39,8 @@ static const struct rep_col cols[] = {
 	{ "verdict", "verdict", REP_STR, NULL, 0 },
 };
 
-struct prog {
-	struct progress p;
-	uint64_t base;		/* operations of the runs before this one */
-};
-
-static void on_progress(void *arg, uint64_t done, uint64_t total)
-{
-	struct prog *g = arg;
-
-	(void)total;
-	progress_update(&g->p, g->base + done);
-}
-
 static int run_one(const struct compare_cfg *cfg, enum vtd_dma_mode mode, bool late,
-		   struct tl *tl, struct prog *g, struct wl_result *r, FILE *err)
+		   struct tl *tl, struct progress_runs *g, struct wl_result *r, FILE *err)
 {
 	struct wl_opts o = cfg->wl;
 	char msg[300];
@@ -62,7 +49,7 @@ static int run_one(const struct compare_cfg *cfg, enum vtd_dma_mode mode, bool l
 	o.mode = mode;
 	o.late_dma = late;
 	o.tl = tl;
-	o.progress = on_progress;
+	o.progress = progress_runs_update;
 	o.progress_arg = g;
 	ret = wl_run(&o, r, msg, sizeof(msg));
 	g->base += o.ops;
@@ -144,7 +131,7 @@ int compare_run(const struct compare_cfg *cfg, FILE *out, FILE *err)
 	struct wl_result *res = calloc(2 * NMODES, sizeof(*res));
 	enum vtd_dma_mode run_modes[NMODES];
 	unsigned nmodes = 0, row;
-	struct prog g = { .base = 0 };
+	struct progress_runs g = { .base = 0 };
 	struct rep_table *t = NULL;
 	struct tl *tl = NULL;
 	char title[1024], msg[300];

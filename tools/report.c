@@ -48,19 +48,6 @@ static const struct rep_col file_cols[] = {
 	{ "what", "what", REP_STR, NULL, 0 },
 };
 
-struct prog {
-	struct progress p;
-	uint64_t base;		/* operations of the runs before this one */
-};
-
-static void on_progress(void *arg, uint64_t done, uint64_t total)
-{
-	struct prog *g = arg;
-
-	(void)total;
-	progress_update(&g->p, g->base + done);
-}
-
 static double us(uint64_t ns)
 {
 	return (double)ns / 1000.0;
@@ -152,7 +139,7 @@ int report_run(const struct report_cfg *cfg, FILE *out, FILE *err)
 	const char *dir = cfg->dir ? cfg->dir : REPORT_DEFAULT_DIR;
 	struct rep_col cols[NCOLS];
 	struct rep_table *t = NULL, *ft = NULL;
-	struct prog g = { .base = 0 };
+	struct progress_runs g = { .base = 0 };
 	struct wl_result *res;
 	char title[1024], msg[600], plot_err[600] = "", render_err[600] = "";
 	struct vtdm_machine_cfg mc;
@@ -181,7 +168,7 @@ int report_run(const struct report_cfg *cfg, FILE *out, FILE *err)
 		o.cm = cfg->cm;
 		o.profile = cfg->profile;
 		o.late_dma = cfg->late;
-		o.progress = on_progress;
+		o.progress = progress_runs_update;
 		o.progress_arg = &g;
 		if (wl_run(&o, &res[i], msg, sizeof(msg))) {
 			progress_done(&g.p);

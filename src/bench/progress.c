@@ -82,3 +82,11 @@ void progress_done(struct progress *p)
 	fflush(p->tty);
 	p->tty = NULL;
 }
+
+void progress_runs_update(void *arg, uint64_t done, uint64_t total)
+{
+	struct progress_runs *g = arg;
+
+	(void)total;
+	progress_update(&g->p, g->base + done);
+}

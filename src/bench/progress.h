@@ -39,4 +39,17 @@ void progress_update(struct progress *p, uint64_t done);
 /* Blank the line and leave the cursor at its start (a carriage return). */
 void progress_done(struct progress *p);
 
+/*
+ * One bar over several runs in a row: a run's progress callback
+ * (void (*)(void *, uint64_t done, uint64_t total), as wl_opts.progress)
+ * given a struct progress_runs draws @base + done; the caller adds each
+ * finished run's total to @base.
+ */
+struct progress_runs {
+	struct progress p;
+	uint64_t base;		/* operations of the runs before this one */
+};
+
+void progress_runs_update(void *arg, uint64_t done, uint64_t total);
+
 #endif
